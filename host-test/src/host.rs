@@ -1,0 +1,196 @@
+//! The reference embedding: how a Rust workflow engine runs the component.
+//!
+//! - compile once, pre-instantiate once ([`Host::new`]);
+//! - one fresh store per call, so no state leaks between calls;
+//! - WASI and `wasi:http` linked, with an outbound allow-list: the guest
+//!   reaches only the hosts the embedder names, whatever URL it is given;
+//! - request timeouts capped by the host, a memory cap per instance, and an
+//!   epoch deadline per call so a runaway guest is stopped by the host.
+
+use crate::bindings::exports::gitbook::directory_sync::client::Guest as ClientExports;
+use crate::bindings::{DirectorySync, DirectorySyncPre};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+mod outbound;
+pub use outbound::OutboundPolicy;
+
+/// The component built by `host-test/build.rs` for this checkout.
+pub fn component_path() -> PathBuf {
+    PathBuf::from(env!("GITBOOK_DIRECTORY_SYNC_WASM"))
+}
+
+/// An engine configured as [`Host`] needs it (epoch interruption on), to
+/// share one compiled component between several hosts.
+pub fn new_engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    Ok(Engine::new(&config)?)
+}
+
+/// How the host sandboxes each call.
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// `host:port` authorities the guest may send requests to.
+    pub allowed_authorities: Vec<String>,
+    /// Environment variables the guest sees (e.g. `GITBOOK_TOKEN`).
+    pub env: Vec<(String, String)>,
+    /// Memory cap per instance.
+    pub max_memory_bytes: usize,
+    /// Wall-clock budget per call, enforced by epoch interruption while the
+    /// guest runs.
+    pub call_deadline: Duration,
+    /// The longest timeouts a guest may ask for; longer ones are cut to these.
+    pub max_request_timeout: Duration,
+    /// Pass the guest's stdout/stderr through (the demo) or capture them
+    /// (tests inspect them).
+    pub inherit_stdio: bool,
+}
+
+impl HostConfig {
+    /// A sandbox that may reach only `authority` (e.g. `api.gitbook.com:443`).
+    pub fn allowing(authority: impl Into<String>) -> HostConfig {
+        HostConfig {
+            allowed_authorities: vec![authority.into()],
+            env: Vec::new(),
+            max_memory_bytes: 256 << 20,
+            call_deadline: Duration::from_secs(600),
+            max_request_timeout: Duration::from_secs(60),
+            inherit_stdio: false,
+        }
+    }
+}
+
+/// The per-call store state.
+pub struct State {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    outbound: OutboundPolicy,
+    limits: StoreLimits,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
+    }
+}
+
+/// What the guest printed during one call.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// A compiled, pre-instantiated component, ready for many calls.
+pub struct Host {
+    engine: Engine,
+    pre: DirectorySyncPre<State>,
+    config: HostConfig,
+    ticker_stop: Arc<AtomicBool>,
+}
+
+/// Epoch ticks per second; the call deadline is counted in ticks.
+const TICKS_PER_SECOND: u64 = 100;
+
+impl Host {
+    /// Compiles the component at `wasm` and links WASI and `wasi:http`.
+    pub fn new(wasm: &Path, config: HostConfig) -> Result<Host> {
+        let engine = new_engine()?;
+        let component = Component::from_file(&engine, wasm)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("loading the component {}", wasm.display()))?;
+        Host::from_component(engine, component, config)
+    }
+
+    /// Like [`Host::new`] with an already compiled component (for example
+    /// one deserialized from a precompiled `.cwasm`).
+    pub fn from_component(engine: Engine, component: Component, config: HostConfig) -> Result<Host> {
+        let mut linker = Linker::<State>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        let pre = DirectorySyncPre::new(linker.instantiate_pre(&component)?)?;
+
+        let ticker_stop = Arc::new(AtomicBool::new(false));
+        let (ticking_engine, stop) = (engine.clone(), ticker_stop.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1000 / TICKS_PER_SECOND));
+                ticking_engine.increment_epoch();
+            }
+        });
+        Ok(Host { engine, pre, config, ticker_stop })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn config(&self) -> &HostConfig {
+        &self.config
+    }
+
+    fn store(&self) -> (Store<State>, Option<(MemoryOutputPipe, MemoryOutputPipe)>) {
+        let mut wasi = WasiCtx::builder();
+        wasi.envs(&self.config.env);
+        let pipes = if self.config.inherit_stdio {
+            wasi.inherit_stdout().inherit_stderr();
+            None
+        } else {
+            let (stdout, stderr) = (MemoryOutputPipe::new(1 << 20), MemoryOutputPipe::new(1 << 20));
+            wasi.stdout(stdout.clone()).stderr(stderr.clone());
+            Some((stdout, stderr))
+        };
+        let state = State {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            outbound: OutboundPolicy::new(self.config.allowed_authorities.clone(), self.config.max_request_timeout),
+            limits: StoreLimitsBuilder::new().memory_size(self.config.max_memory_bytes).instances(4).build(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limits);
+        let ticks = self.config.call_deadline.as_millis() as u64 * TICKS_PER_SECOND / 1000;
+        store.set_epoch_deadline(ticks.max(1));
+        (store, pipes)
+    }
+
+    /// Runs `f` against a fresh instance and returns its result with what
+    /// the guest printed.
+    pub fn call<R>(
+        &self,
+        f: impl FnOnce(&mut Store<State>, &ClientExports) -> wasmtime::Result<R>,
+    ) -> Result<(R, Output)> {
+        let (mut store, pipes) = self.store();
+        let instance: DirectorySync = self.pre.instantiate(&mut store)?;
+        let result = f(&mut store, instance.gitbook_directory_sync_client());
+        let output = pipes
+            .map(|(stdout, stderr)| Output {
+                stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
+                stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
+            })
+            .unwrap_or_default();
+        Ok((result?, output))
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.ticker_stop.store(true, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,167 @@
+//! Injected faults: the rules tests queue, how a request picks one, and the answers they
+//! produce. Rate-limit and server-error answers copy GitBook's error shape so a client's
+//! error parsing is exercised too.
+
+use std::time::Duration;
+
+use super::reply::Reply;
+use super::time::{epoch_secs_after, imf_fixdate};
+
+/// A fault rule: answers up to `times` requests that match `method` (if set,
+/// case-insensitive) and whose path contains `path_contains` (if set).
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub method: Option<String>,
+    pub path_contains: Option<String>,
+    pub times: usize,
+    pub kind: FaultKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum FaultKind {
+    /// Any answer. Without a `content-type` header, a JSON body gets `application/json`
+    /// and anything else `text/plain`. A status outside 100..=999 is sent as 500.
+    Status { status: u16, body: String, headers: Vec<(String, String)> },
+    /// 429 with `X-RateLimit-Reset: <unix seconds of now + after, rounded up>`.
+    RateLimitReset { after: Duration },
+    /// 429 with `Retry-After: <seconds>`.
+    RetryAfter { seconds: u64 },
+    /// 429 with `Retry-After: <IMF-fixdate of now + after, rounded up>`.
+    RetryAfterDate { after: Duration },
+    /// A 5xx with GitBook's error JSON.
+    ServerError { status: u16 },
+    /// Close the connection without answering.
+    Drop,
+    /// Wait, then answer normally (state does change).
+    Delay { delay: Duration },
+}
+
+impl Fault {
+    /// A rule matching every request.
+    pub fn any(kind: FaultKind, times: usize) -> Fault {
+        Fault { method: None, path_contains: None, times, kind }
+    }
+
+    /// A rule matching one method on paths containing `path_contains`.
+    pub fn on(method: &str, path_contains: &str, kind: FaultKind, times: usize) -> Fault {
+        Fault { method: Some(method.to_string()), path_contains: Some(path_contains.to_string()), times, kind }
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        self.times > 0
+            && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
+    }
+}
+
+impl FaultKind {
+    /// Short text stored in `RecordedRequest::fault`.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            FaultKind::Status { status, .. } => format!("status {status}"),
+            FaultKind::RateLimitReset { after } => format!("429 X-RateLimit-Reset +{after:?}"),
+            FaultKind::RetryAfter { seconds } => format!("429 Retry-After {seconds}"),
+            FaultKind::RetryAfterDate { after } => format!("429 Retry-After date +{after:?}"),
+            FaultKind::ServerError { status } => format!("server error {status}"),
+            FaultKind::Drop => "drop connection".to_string(),
+            FaultKind::Delay { delay } => format!("delay {delay:?}"),
+        }
+    }
+
+    /// The answer for faults that replace the normal one; `None` for `Drop` and `Delay`.
+    pub(crate) fn reply(&self) -> Option<Reply> {
+        let reply = match self {
+            FaultKind::Status { status, body, headers } => {
+                let status = if (100..=999).contains(status) { *status } else { 500 };
+                let mut headers = headers.clone();
+                let has_type = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+                if !has_type && !body.is_empty() {
+                    let is_json = serde_json::from_str::<serde_json::Value>(body).is_ok();
+                    let ty = if is_json { "application/json" } else { "text/plain" };
+                    headers.push(("content-type".into(), ty.into()));
+                }
+                Reply { status, headers, body: body.clone().into_bytes() }
+            }
+            FaultKind::RateLimitReset { after } => rate_limited()
+                .with_header("x-ratelimit-remaining", "0")
+                .with_header("x-ratelimit-reset", epoch_secs_after(*after).to_string()),
+            FaultKind::RetryAfter { seconds } => rate_limited().with_header("retry-after", seconds.to_string()),
+            FaultKind::RetryAfterDate { after } => {
+                rate_limited().with_header("retry-after", imf_fixdate(epoch_secs_after(*after)))
+            }
+            FaultKind::ServerError { status } => {
+                let status = if (500..=599).contains(status) { *status } else { 500 };
+                Reply::error(status, server_error_message(status))
+            }
+            FaultKind::Drop | FaultKind::Delay { .. } => return None,
+        };
+        Some(reply)
+    }
+}
+
+fn rate_limited() -> Reply {
+    Reply::error(429, "API rate limit exceeded")
+}
+
+fn server_error_message(status: u16) -> &'static str {
+    match status {
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Internal Server Error",
+    }
+}
+
+/// The queued rules, consulted in order.
+#[derive(Default)]
+pub(crate) struct FaultQueue {
+    rules: Vec<Fault>,
+}
+
+impl FaultQueue {
+    pub(crate) fn push(&mut self, fault: Fault) {
+        self.rules.push(fault);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.rules.clear();
+    }
+
+    /// The first rule matching this request, with one use consumed; spent rules go away.
+    pub(crate) fn take(&mut self, method: &str, path: &str) -> Option<FaultKind> {
+        let at = self.rules.iter().position(|f| f.matches(method, path))?;
+        let rule = &mut self.rules[at];
+        rule.times -= 1;
+        let kind = rule.kind.clone();
+        if rule.times == 0 {
+            self.rules.remove(at);
+        }
+        Some(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_match_in_order_and_run_out() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::on("delete", "/members/", FaultKind::ServerError { status: 503 }, 1));
+        q.push(Fault::any(FaultKind::RetryAfter { seconds: 2 }, 2));
+        assert!(matches!(q.take("DELETE", "/v1/orgs/a/members/x"), Some(FaultKind::ServerError { status: 503 })));
+        assert!(matches!(q.take("DELETE", "/v1/orgs/a/members/x"), Some(FaultKind::RetryAfter { .. })));
+        assert!(q.take("GET", "/v1/orgs/a/teams").is_some());
+        assert!(q.take("GET", "/v1/orgs/a/teams").is_none());
+        q.push(Fault::any(FaultKind::Drop, 0));
+        assert!(q.take("GET", "/").is_none(), "times 0 never fires");
+    }
+
+    #[test]
+    fn status_fault_picks_a_content_type() {
+        let kind = FaultKind::Status { status: 418, body: "teapot".into(), headers: vec![] };
+        let r = kind.reply().expect("reply");
+        assert_eq!(r.status, 418);
+        assert_eq!(r.headers, [("content-type".into(), "text/plain".into())]);
+    }
+}

@@ -1,0 +1,79 @@
+//! What happens to one request once its body is read: record it, apply a matching fault,
+//! check the token, route it, add the configured latency. Also owns the state shared by
+//! the server and the `StandIn` handle.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use super::faults::{FaultKind, FaultQueue};
+use super::record::RecordedRequest;
+use super::reply::Reply;
+use super::routes::{dispatch, OrgConfig};
+use super::state::Directory;
+
+/// Everything the server and the test-facing handle share.
+pub(crate) struct Shared {
+    pub(crate) org_id: String,
+    pub(crate) token: String,
+    pub(crate) max_invite_batch: usize,
+    pub(crate) directory: Mutex<Directory>,
+    pub(crate) log: Mutex<Vec<RecordedRequest>>,
+    pub(crate) faults: Mutex<FaultQueue>,
+    pub(crate) latency: Mutex<Duration>,
+}
+
+/// Locks a mutex even if a panicking request poisoned it: the data is still usable for
+/// tests, and one bug should not turn every later request into a second failure.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// How the server should answer.
+pub(crate) enum Outcome {
+    Reply(Reply),
+    /// Close the connection without a response.
+    Drop,
+}
+
+impl Shared {
+    pub(crate) fn record(&self, req: RecordedRequest) {
+        lock(&self.log).push(req);
+    }
+
+    /// Processes a request to completion. Never holds a lock across an `.await`.
+    pub(crate) async fn process(&self, mut req: RecordedRequest) -> Outcome {
+        let fault = lock(&self.faults).take(&req.method, &req.path);
+        req.fault = fault.as_ref().map(FaultKind::describe);
+        self.record(req.clone());
+        let latency = *lock(&self.latency);
+
+        let outcome = match fault {
+            None => Outcome::Reply(self.answer(&req)),
+            Some(FaultKind::Drop) => Outcome::Drop,
+            Some(FaultKind::Delay { delay }) => {
+                tokio::time::sleep(delay).await;
+                Outcome::Reply(self.answer(&req))
+            }
+            Some(kind) => match kind.reply() {
+                Some(reply) => Outcome::Reply(reply),
+                None => Outcome::Reply(self.answer(&req)),
+            },
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        outcome
+    }
+
+    /// The normal answer: token check, then the API itself.
+    fn answer(&self, req: &RecordedRequest) -> Reply {
+        let expected = format!("Bearer {}", self.token);
+        match req.header("authorization") {
+            Some(auth) if auth == expected => {}
+            Some(_) => return Reply::error(401, "Invalid API token"),
+            None => return Reply::error(401, "Missing Authorization header with a bearer token"),
+        }
+        let org = OrgConfig { id: &self.org_id, max_invite_batch: self.max_invite_batch };
+        dispatch(&mut lock(&self.directory), &org, req)
+    }
+}

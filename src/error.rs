@@ -1,0 +1,174 @@
+//! The one error type of the crate, mirrored one-to-one by the WIT `error`
+//! variant: a caller branches on the kind and shows the message.
+
+use std::fmt;
+
+/// Why an operation failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Error {
+    /// The input was refused before any request was sent.
+    InvalidInput { field: String, message: String },
+    /// GitBook (or the way to it) failed the operation.
+    Api(FailureKind, ApiFailure),
+}
+
+/// What kind of API failure; each is a case of the WIT `error` variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Rejected,
+    RateLimited,
+    ServerError,
+    InvalidResponse,
+    Transport,
+}
+
+/// The facts of a failed operation, for people and for logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiFailure {
+    /// What was being done, e.g. "invite users".
+    pub operation: &'static str,
+    /// The last HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// GitBook's own `error.message`, or what went wrong.
+    pub message: String,
+    /// Requests made for this operation.
+    pub attempts: u32,
+    /// Time spent, waits included.
+    pub elapsed_ms: u64,
+    /// For rate limits: how long GitBook asked to wait.
+    pub retry_after_ms: Option<u64>,
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::InvalidInput { field: field.into(), message: message.into() }
+    }
+
+    pub fn kind(&self) -> Option<FailureKind> {
+        match self {
+            Error::InvalidInput { .. } => None,
+            Error::Api(kind, _) => Some(*kind),
+        }
+    }
+
+    /// The status code a CLI or webhook should map this error to: 2 for
+    /// usage errors the caller can fix, 1 for everything else.
+    pub fn is_usage_error(&self) -> bool {
+        matches!(self, Error::InvalidInput { .. })
+    }
+}
+
+impl FailureKind {
+    /// The kind a non-success HTTP status maps to.
+    pub fn from_status(status: u16) -> FailureKind {
+        match status {
+            401 => FailureKind::Unauthorized,
+            403 => FailureKind::Forbidden,
+            404 => FailureKind::NotFound,
+            409 => FailureKind::Conflict,
+            429 => FailureKind::RateLimited,
+            500..=599 => FailureKind::ServerError,
+            _ => FailureKind::Rejected,
+        }
+    }
+
+    /// Short name, as in the WIT variant.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureKind::Unauthorized => "unauthorized",
+            FailureKind::Forbidden => "forbidden",
+            FailureKind::NotFound => "not found",
+            FailureKind::Conflict => "conflict",
+            FailureKind::Rejected => "rejected",
+            FailureKind::RateLimited => "rate limited",
+            FailureKind::ServerError => "server error",
+            FailureKind::InvalidResponse => "invalid response",
+            FailureKind::Transport => "transport failure",
+        }
+    }
+
+    /// What the person reading the error should do about it.
+    fn hint(self) -> &'static str {
+        match self {
+            FailureKind::Unauthorized => "check the API token (GITBOOK_TOKEN)",
+            FailureKind::Forbidden => "the token's user must be an admin of the organization",
+            FailureKind::NotFound => "check the organization, user or team ID",
+            FailureKind::Conflict => "re-read the current state and try again",
+            FailureKind::Rejected => "fix the request as GitBook says",
+            FailureKind::RateLimited => "wait and run again, or raise the retry bounds",
+            FailureKind::ServerError => "GitBook is failing; run again later",
+            FailureKind::InvalidResponse => "the API answered something unexpected; check the base URL",
+            FailureKind::Transport => "check the network, the base URL and the host's allow-list",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { field, message } => write!(f, "invalid {field}: {message}"),
+            Error::Api(kind, failure) => {
+                write!(f, "{} failed: {}", failure.operation, kind.name())?;
+                if let Some(status) = failure.status {
+                    write!(f, " (HTTP {status})")?;
+                }
+                write!(f, ": {}", failure.message)?;
+                if failure.attempts > 1 {
+                    write!(
+                        f,
+                        "; gave up after {} attempts over {:.1} s",
+                        failure.attempts,
+                        failure.elapsed_ms as f64 / 1000.0
+                    )?;
+                }
+                if let Some(wait) = failure.retry_after_ms {
+                    write!(f, "; GitBook asked to wait {:.1} s", wait as f64 / 1000.0)?;
+                }
+                write!(f, " ({})", kind.hint())
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_the_cases_a_caller_acts_on() {
+        assert_eq!(FailureKind::from_status(401), FailureKind::Unauthorized);
+        assert_eq!(FailureKind::from_status(403), FailureKind::Forbidden);
+        assert_eq!(FailureKind::from_status(404), FailureKind::NotFound);
+        assert_eq!(FailureKind::from_status(409), FailureKind::Conflict);
+        assert_eq!(FailureKind::from_status(422), FailureKind::Rejected);
+        assert_eq!(FailureKind::from_status(429), FailureKind::RateLimited);
+        assert_eq!(FailureKind::from_status(503), FailureKind::ServerError);
+    }
+
+    #[test]
+    fn display_says_what_was_tried_and_what_to_do() {
+        let error = Error::Api(
+            FailureKind::RateLimited,
+            ApiFailure {
+                operation: "invite users",
+                status: Some(429),
+                message: "API rate limit exceeded".into(),
+                attempts: 5,
+                elapsed_ms: 62_000,
+                retry_after_ms: Some(30_000),
+            },
+        );
+        assert_eq!(
+            error.to_string(),
+            "invite users failed: rate limited (HTTP 429): API rate limit exceeded; \
+             gave up after 5 attempts over 62.0 s; GitBook asked to wait 30.0 s \
+             (wait and run again, or raise the retry bounds)"
+        );
+    }
+}

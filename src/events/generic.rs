@@ -1,0 +1,239 @@
+//! The generic JSON event format: one event object or an array of them.
+//!
+//! ```json
+//! {"id": "e1", "type": "user.joined", "email": "ann@example.com", "role": "edit", "sso": true}
+//! {"id": "e2", "type": "user.left", "userId": "PERerEOAQ6QWXj1flmrlVzl3XJ22"}
+//! {"id": "e3", "type": "user.left", "email": "bob@example.com"}
+//! {"id": "e4", "type": "group.changed", "team": "Engineering", "add": ["ann@example.com"], "remove": ["u123"]}
+//! {"id": "e5", "type": "group.changed", "teamId": "t1", "add": [], "remove": ["bob@example.com"]}
+//! {"id": "e6", "type": "user.role_changed", "email": "ann@example.com", "role": "guest"}
+//! ```
+//!
+//! Unknown types and unknown fields are refused (a typo must not silently do
+//! nothing), and every error names the offending field, e.g.
+//! `events[2].email`.
+
+use super::{DirectoryEvent, Event, RoleChoice, TeamRef};
+use crate::error::Error;
+use crate::gitbook::ops::TeamTitle;
+use crate::role::parse_role_or_guest;
+use crate::validate::{self, printable, Email, GitBookId, MemberRef};
+use serde_json::{Map, Value};
+
+/// At most this many events in one document.
+pub const MAX_EVENTS: usize = 10_000;
+const MAX_ID_LEN: usize = 256;
+
+pub const TYPES: [&str; 4] = ["user.joined", "user.left", "group.changed", "user.role_changed"];
+
+/// Parses a document of generic events.
+pub fn parse(body: &[u8]) -> Result<Vec<DirectoryEvent>, Error> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Error::invalid("body", format!("is not valid JSON: {e}")))?;
+    parse_value(&value)
+}
+
+/// Parses an already decoded document.
+pub fn parse_value(value: &Value) -> Result<Vec<DirectoryEvent>, Error> {
+    match value {
+        Value::Array(items) if items.len() > MAX_EVENTS => {
+            Err(Error::invalid("events", format!("has {} events; send at most {MAX_EVENTS} at a time", items.len())))
+        }
+        Value::Array(items) => {
+            items.iter().enumerate().map(|(i, item)| parse_event(&format!("events[{i}]"), item)).collect()
+        }
+        Value::Object(_) => Ok(vec![parse_event("event", value)?]),
+        _ => Err(Error::invalid("body", "must be an event object or an array of events")),
+    }
+}
+
+/// The fields of one event object, read with their path for errors.
+struct Fields<'a> {
+    path: &'a str,
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    fn field(&self, name: &str) -> String {
+        format!("{}.{name}", self.path)
+    }
+
+    fn string(&self, name: &str) -> Result<Option<&'a str>, Error> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(Error::invalid(self.field(name), "must be a string")),
+        }
+    }
+
+    fn required(&self, name: &str) -> Result<&'a str, Error> {
+        self.string(name)?.ok_or_else(|| Error::invalid(self.field(name), "is required"))
+    }
+
+    fn list(&self, name: &str) -> Result<Vec<String>, Error> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    item.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| Error::invalid(format!("{}[{i}]", self.field(name)), "must be a string"))
+                })
+                .collect(),
+            Some(_) => Err(Error::invalid(self.field(name), "must be a list of user IDs or emails")),
+        }
+    }
+
+    fn only(&self, allowed: &[&str]) -> Result<(), Error> {
+        match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(unknown) => Err(Error::invalid(
+                self.field(unknown),
+                format!("is not a field of this event type; expected {}", allowed.join(", ")),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `userId` or `email`, exactly one.
+    fn person(&self) -> Result<MemberRef, Error> {
+        match (self.string("userId")?, self.string("email")?) {
+            (Some(id), None) => Ok(MemberRef::Id(GitBookId::parse(&self.field("userId"), id)?)),
+            (None, Some(email)) => Ok(MemberRef::Email(Email::parse(&self.field("email"), email)?)),
+            _ => Err(Error::invalid(self.path, "needs exactly one of userId or email")),
+        }
+    }
+}
+
+fn parse_event(path: &str, value: &Value) -> Result<DirectoryEvent, Error> {
+    let Value::Object(map) = value else {
+        return Err(Error::invalid(path, "must be an object"));
+    };
+    let fields = Fields { path, map };
+    let id = match fields.string("id")? {
+        Some(id) if id.len() > MAX_ID_LEN || id.chars().any(char::is_control) => {
+            return Err(Error::invalid(
+                fields.field("id"),
+                format!("must be at most {MAX_ID_LEN} characters without control characters"),
+            ));
+        }
+        id => id.map(str::to_owned),
+    };
+    let kind = fields.required("type")?;
+    let event = match kind {
+        "user.joined" => {
+            fields.only(&["id", "type", "email", "role", "sso"])?;
+            let role = match fields.string("role")? {
+                None => RoleChoice::Default,
+                Some(role) => {
+                    RoleChoice::Set(parse_role_or_guest(role).map_err(|m| Error::invalid(fields.field("role"), m))?)
+                }
+            };
+            let sso = match map.get("sso") {
+                None | Some(Value::Null) => None,
+                Some(Value::Bool(b)) => Some(*b),
+                Some(_) => return Err(Error::invalid(fields.field("sso"), "must be true or false")),
+            };
+            Event::Joined { email: Email::parse(&fields.field("email"), fields.required("email")?)?, role, sso }
+        }
+        "user.left" => {
+            fields.only(&["id", "type", "userId", "email"])?;
+            Event::Left { person: fields.person()? }
+        }
+        "group.changed" => {
+            fields.only(&["id", "type", "teamId", "team", "add", "remove"])?;
+            let team = match (fields.string("teamId")?, fields.string("team")?) {
+                (Some(id), None) => TeamRef::Id(GitBookId::parse(&fields.field("teamId"), id)?),
+                (None, Some(title)) => TeamRef::Title(TeamTitle::parse(&fields.field("team"), title)?),
+                _ => return Err(Error::invalid(path, "needs exactly one of teamId or team (the team's title)")),
+            };
+            let add = validate::member_refs(&fields.field("add"), &fields.list("add")?)?;
+            let remove = validate::member_refs(&fields.field("remove"), &fields.list("remove")?)?;
+            Event::GroupChanged { team, add, remove }
+        }
+        "user.role_changed" => {
+            fields.only(&["id", "type", "userId", "email", "role"])?;
+            let role =
+                parse_role_or_guest(fields.required("role")?).map_err(|m| Error::invalid(fields.field("role"), m))?;
+            Event::RoleChanged { person: fields.person()?, role }
+        }
+        other => {
+            return Err(Error::invalid(
+                fields.field("type"),
+                format!("{} is not an event type; expected one of {}", printable(other), TYPES.join(", ")),
+            ))
+        }
+    };
+    Ok(DirectoryEvent { id, event })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::Role;
+
+    fn field_of(error: Error) -> String {
+        match error {
+            Error::InvalidInput { field, .. } => field,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_documented_example_parses() {
+        let doc = br#"[
+          {"id": "e1", "type": "user.joined", "email": "Ann@Example.com", "role": "edit", "sso": true},
+          {"id": "e2", "type": "user.left", "userId": "PERerEOAQ6QWXj1flmrlVzl3XJ22"},
+          {"id": "e3", "type": "user.left", "email": "bob@example.com"},
+          {"id": "e4", "type": "group.changed", "team": "Engineering", "add": ["ann@example.com"], "remove": ["u123"]},
+          {"id": "e5", "type": "group.changed", "teamId": "t1", "add": [], "remove": ["bob@example.com"]},
+          {"id": "e6", "type": "user.role_changed", "email": "ann@example.com", "role": "guest"}
+        ]"#;
+        let events = parse(doc).unwrap();
+        assert_eq!(events.len(), 6);
+        let Event::Joined { email, role, sso } = &events[0].event else { panic!() };
+        assert_eq!((email.as_str(), *role, *sso), ("ann@example.com", RoleChoice::Set(Some(Role::Edit)), Some(true)));
+        assert!(
+            matches!(&events[3].event, Event::GroupChanged { team: TeamRef::Title(t), .. } if t.as_str() == "Engineering")
+        );
+        assert!(matches!(&events[5].event, Event::RoleChanged { role: None, .. }));
+        assert_eq!(events[1].id.as_deref(), Some("e2"));
+    }
+
+    #[test]
+    fn a_single_object_is_one_event_and_role_defaults() {
+        let events = parse(br#"{"type": "user.joined", "email": "a@b.io"}"#).unwrap();
+        assert_eq!(events[0].id, None);
+        assert!(matches!(events[0].event, Event::Joined { role: RoleChoice::Default, sso: None, .. }));
+    }
+
+    #[test]
+    fn errors_name_the_offending_field() {
+        let cases: [(&[u8], &str); 9] = [
+            (br#"[{"type": "user.joined"}]"#, "events[0].email"),
+            (
+                br#"[{"type": "user.joined", "email": "a@b.io"}, {"type": "user.joined", "email": "nope"}]"#,
+                "events[1].email",
+            ),
+            (br#"{"type": "user.joind", "email": "a@b.io"}"#, "event.type"),
+            (br#"{"type": "user.joined", "email": "a@b.io", "rol": "edit"}"#, "event.rol"),
+            (br#"{"type": "user.left", "userId": "u1", "email": "a@b.io"}"#, "event"),
+            (br#"{"type": "group.changed", "teamId": "../x"}"#, "event.teamId"),
+            (br#"{"type": "group.changed", "team": "T", "add": ["a/b"]}"#, "event.add[0]"),
+            (br#"{"type": "user.role_changed", "userId": "u1", "role": "owner"}"#, "event.role"),
+            (br#"{"type": "user.joined", "email": "a@b.io", "sso": "yes"}"#, "event.sso"),
+        ];
+        for (doc, field) in cases {
+            assert_eq!(field_of(parse(doc).unwrap_err()), field, "{}", String::from_utf8_lossy(doc));
+        }
+    }
+
+    #[test]
+    fn malformed_documents_are_refused() {
+        assert_eq!(field_of(parse(b"not json").unwrap_err()), "body");
+        assert_eq!(field_of(parse(b"42").unwrap_err()), "body");
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert_eq!(field_of(parse(deep.as_bytes()).unwrap_err()), "body");
+    }
+}

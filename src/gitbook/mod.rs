@@ -1,0 +1,15 @@
+//! The GitBook API: its JSON model, one planned request per operation, the
+//! pagination cursor, the retry policy, and the client that drives them.
+
+pub mod client;
+pub mod model;
+pub mod ops;
+pub mod pagination;
+pub mod retry;
+
+#[cfg(test)]
+mod client_tests;
+#[cfg(test)]
+pub(crate) mod fake;
+
+pub use client::Client;

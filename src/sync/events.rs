@@ -1,0 +1,331 @@
+//! Applies directory events to GitBook, one result per event, in order.
+//!
+//! - Events with an ID seen earlier in the same batch are ignored (hooks
+//!   deliver at least once).
+//! - Consecutive joins are sent as one invite (each with its own role), so a
+//!   bulk import costs one request per thousand people, not one each.
+//! - Team titles are resolved once per batch.
+//! - One event failing does not stop the others; its result carries the error.
+
+use crate::error::{Error, FailureKind};
+use crate::events::{DirectoryEvent, Event, RoleChoice, TeamRef};
+use crate::gitbook::model::Removal;
+use crate::gitbook::ops::{Invite, Invitee, TeamTitle};
+use crate::gitbook::Client;
+use crate::io::Io;
+use crate::role::{role_or_guest_name, Role};
+use crate::validate::{GitBookId, MemberRef};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// What a join does when the event does not say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinDefaults {
+    pub role: Option<Role>,
+    pub sso: bool,
+}
+
+impl Default for JoinDefaults {
+    fn default() -> Self {
+        JoinDefaults { role: Some(Role::Read), sso: true }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Applied,
+    Ignored,
+    Failed,
+}
+
+/// The result of one event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventResult {
+    pub id: Option<String>,
+    pub kind: &'static str,
+    pub status: Status,
+    /// What was done or why not, for people.
+    pub detail: String,
+    pub error: Option<Error>,
+}
+
+impl EventResult {
+    fn new(event: &DirectoryEvent, status: Status, detail: String) -> EventResult {
+        EventResult { id: event.id.clone(), kind: event.event.kind(), status, detail, error: None }
+    }
+
+    fn failed(event: &DirectoryEvent, error: Error) -> EventResult {
+        EventResult { error: Some(error.clone()), ..EventResult::new(event, Status::Failed, error.to_string()) }
+    }
+}
+
+/// Applies `events` in order and reports one result per event.
+pub fn apply<I: Io>(
+    client: &mut Client<'_, I>,
+    defaults: &JoinDefaults,
+    events: &[DirectoryEvent],
+) -> Vec<EventResult> {
+    let mut results: Vec<Option<EventResult>> = vec![None; events.len()];
+    let mut seen = HashSet::new();
+    let mut teams = TeamCache::default();
+    let mut joins: Vec<usize> = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        if let Some(id) = &event.id {
+            if !seen.insert(id.as_str()) {
+                results[i] = Some(EventResult::new(
+                    event,
+                    Status::Ignored,
+                    format!("duplicate of an earlier event with id {id:?}"),
+                ));
+                continue;
+            }
+        }
+        if matches!(event.event, Event::Joined { .. }) {
+            joins.push(i);
+            continue;
+        }
+        // Anything else may depend on the joins before it: send them first.
+        flush_joins(client, defaults, events, &mut joins, &mut results);
+        results[i] = Some(apply_one(client, &mut teams, event));
+    }
+    flush_joins(client, defaults, events, &mut joins, &mut results);
+    results.into_iter().map(|r| r.expect("every event has a result")).collect()
+}
+
+fn apply_one<I: Io>(client: &mut Client<'_, I>, teams: &mut TeamCache, event: &DirectoryEvent) -> EventResult {
+    let outcome = match &event.event {
+        Event::Joined { .. } => unreachable!("joins are batched"),
+        Event::Left { person: MemberRef::Id(user) } => {
+            client.remove_member(user).map(|r| removal_detail(r, user.as_str()))
+        }
+        Event::Left { person: MemberRef::Email(email) } => {
+            client.remove_member_by_email(email).map(|r| match r.user_id {
+                Some(id) => removal_detail(r.outcome, &format!("{email} ({id})")),
+                None => (Status::Ignored, format!("{email} is not a member; nothing to remove")),
+            })
+        }
+        Event::GroupChanged { team, add, remove } => teams.resolve(client, team).and_then(|team_id| {
+            client.update_team_members(&team_id, add, remove)?;
+            Ok((Status::Applied, format!("team {team_id}: {} added, {} removed", add.len(), remove.len())))
+        }),
+        Event::RoleChanged { person, role } => set_role(client, person, *role),
+    };
+    match outcome {
+        Ok((status, detail)) => EventResult::new(event, status, detail),
+        Err(error) => EventResult::failed(event, error),
+    }
+}
+
+fn removal_detail(removal: Removal, who: &str) -> (Status, String) {
+    match removal {
+        Removal::Deleted => (Status::Applied, format!("removed {who}")),
+        Removal::NotAMember => (Status::Ignored, format!("{who} was not a member")),
+        Removal::ApprovalRequested => {
+            (Status::Applied, format!("removal of {who} sent to the organization's admins for approval"))
+        }
+    }
+}
+
+fn set_role<I: Io>(
+    client: &mut Client<'_, I>,
+    person: &MemberRef,
+    role: Option<Role>,
+) -> Result<(Status, String), Error> {
+    let user = match person {
+        MemberRef::Id(id) => id.clone(),
+        MemberRef::Email(email) => {
+            let member = client.find_member_by_email(email)?.ok_or_else(|| {
+                not_found("set member role", format!("no member has the email {email}; invite them first"))
+            })?;
+            GitBookId::parse("user-id", &member.id)?
+        }
+    };
+    client.set_member_role(&user, role)?;
+    Ok((Status::Applied, format!("{} is now {}", person.as_str(), role_or_guest_name(role))))
+}
+
+fn not_found(operation: &'static str, message: String) -> Error {
+    Error::Api(
+        FailureKind::NotFound,
+        crate::error::ApiFailure { operation, status: None, message, attempts: 0, elapsed_ms: 0, retry_after_ms: None },
+    )
+}
+
+/// Sends the pending joins as one invite per `sso` value and records a
+/// result for each.
+fn flush_joins<I: Io>(
+    client: &mut Client<'_, I>,
+    defaults: &JoinDefaults,
+    events: &[DirectoryEvent],
+    joins: &mut Vec<usize>,
+    results: &mut [Option<EventResult>],
+) {
+    for sso in [true, false] {
+        let batch: Vec<usize> = joins
+            .iter()
+            .copied()
+            .filter(|&i| matches!(events[i].event, Event::Joined { sso: s, .. } if s.unwrap_or(defaults.sso) == sso))
+            .collect();
+        if batch.is_empty() {
+            continue;
+        }
+        let with_roles: Vec<Invitee> = batch
+            .iter()
+            .map(|&i| {
+                let Event::Joined { email, role, .. } = &events[i].event else { unreachable!() };
+                let role = match role {
+                    RoleChoice::Default => defaults.role,
+                    RoleChoice::Set(role) => *role,
+                };
+                Invitee { email: email.clone(), role }
+            })
+            .collect();
+        let invite = Invite { emails: vec![], with_roles: with_roles.clone(), default_role: defaults.role, sso };
+        match client.invite(&invite) {
+            Ok(result) => {
+                // GitBook lists the users in request order.
+                let ids_line_up = result.user_ids.len() == batch.len();
+                for (n, &i) in batch.iter().enumerate() {
+                    let invitee = &with_roles[n];
+                    let mut detail = format!("invited {} as {}", invitee.email, role_or_guest_name(invitee.role));
+                    if ids_line_up {
+                        detail.push_str(&format!(" (user {})", result.user_ids[n]));
+                    }
+                    if result.failed_sso_emails.iter().any(|e| e.eq_ignore_ascii_case(invitee.email.as_str())) {
+                        detail.push_str("; not made an SSO user: the email belongs to another organization");
+                    }
+                    results[i] = Some(EventResult::new(&events[i], Status::Applied, detail));
+                }
+            }
+            Err(error) => {
+                for &i in &batch {
+                    results[i] = Some(EventResult::failed(&events[i], error.clone()));
+                }
+            }
+        }
+    }
+    joins.clear();
+}
+
+/// Team titles resolved to IDs once per batch.
+#[derive(Default)]
+struct TeamCache {
+    by_title: HashMap<String, GitBookId>,
+}
+
+impl TeamCache {
+    fn resolve<I: Io>(&mut self, client: &mut Client<'_, I>, team: &TeamRef) -> Result<GitBookId, Error> {
+        let title = match team {
+            TeamRef::Id(id) => return Ok(id.clone()),
+            TeamRef::Title(title) => title,
+        };
+        let key = title.as_str().to_lowercase();
+        if let Some(id) = self.by_title.get(&key) {
+            return Ok(id.clone());
+        }
+        let team = client.find_team_by_title(title)?.ok_or_else(|| missing_team(title))?;
+        let id = GitBookId::parse("team-id", &team.id)?;
+        self.by_title.insert(key, id.clone());
+        Ok(id)
+    }
+}
+
+fn missing_team(title: &TeamTitle) -> Error {
+    not_found(
+        "find team by title",
+        format!("no GitBook team is titled {:?}; create it, or map the group to a team ID", title.as_str()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::generic;
+    use crate::gitbook::fake::{json, ScriptedIo};
+    use crate::settings::{RawSettings, Settings};
+
+    fn settings() -> Settings {
+        RawSettings { organization: Some("acme".into()), token: Some("tok".into()), ..RawSettings::default() }
+            .resolve(|_| None)
+            .unwrap()
+    }
+
+    fn body(io: &ScriptedIo, n: usize) -> serde_json::Value {
+        serde_json::from_slice(io.sent[n].body.as_deref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn consecutive_joins_become_one_invite_with_personal_roles() {
+        let events = generic::parse(
+            br#"[
+            {"id": "1", "type": "user.joined", "email": "a@x.io"},
+            {"id": "2", "type": "user.joined", "email": "b@x.io", "role": "admin"},
+            {"id": "1", "type": "user.joined", "email": "a@x.io"}
+        ]"#,
+        )
+        .unwrap();
+        let settings = settings();
+        let mut io = ScriptedIo::new([json(200, r#"{"users":["ua","ub"],"invited":2}"#)]);
+        let results = apply(&mut Client::new(&settings, &mut io), &JoinDefaults::default(), &events);
+        assert_eq!(io.sent.len(), 1);
+        assert_eq!(
+            body(&io, 0),
+            serde_json::json!({"emails": [{"email": "a@x.io", "role": "read"}, {"email": "b@x.io", "role": "admin"}], "role": "read", "sso": true})
+        );
+        let statuses: Vec<Status> = results.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [Status::Applied, Status::Applied, Status::Ignored]);
+        assert_eq!(results[1].detail, "invited b@x.io as admin (user ub)");
+    }
+
+    #[test]
+    fn a_leave_after_a_join_is_sent_after_it() {
+        let events = generic::parse(
+            br#"[
+            {"type": "user.joined", "email": "a@x.io"},
+            {"type": "user.left", "userId": "ua"}
+        ]"#,
+        )
+        .unwrap();
+        let settings = settings();
+        let mut io = ScriptedIo::new([json(200, r#"{"users":["ua"],"invited":1}"#), json(205, "")]);
+        let results = apply(&mut Client::new(&settings, &mut io), &JoinDefaults::default(), &events);
+        assert!(io.sent[0].url.ends_with("/invites") && io.sent[1].url.ends_with("/members/ua"));
+        assert_eq!(results[1].detail, "removed ua");
+    }
+
+    #[test]
+    fn one_failure_does_not_stop_the_others_and_titles_resolve_once() {
+        let events = generic::parse(
+            br#"[
+            {"type": "group.changed", "team": "Eng", "add": ["a@x.io"]},
+            {"type": "user.left", "userId": "gone"},
+            {"type": "group.changed", "team": "eng", "remove": ["b@x.io"]},
+            {"type": "group.changed", "team": "Nope", "add": ["a@x.io"]}
+        ]"#,
+        )
+        .unwrap();
+        let settings = settings();
+        let mut io = ScriptedIo::new([
+            json(
+                200,
+                r#"{"items":[{"id":"t1","title":"Eng","members":1},{"id":"t2","title":"Engineering Ops","members":0}]}"#,
+            ),
+            json(204, ""),
+            json(500, r#"{"error":{"code":500,"message":"boom"}}"#),
+            json(500, r#"{"error":{"code":500,"message":"boom"}}"#),
+            json(500, r#"{"error":{"code":500,"message":"boom"}}"#),
+            json(500, r#"{"error":{"code":500,"message":"boom"}}"#),
+            json(500, r#"{"error":{"code":500,"message":"boom"}}"#),
+            json(204, ""),
+            json(200, r#"{"items":[]}"#),
+        ]);
+        let results = apply(&mut Client::new(&settings, &mut io), &JoinDefaults::default(), &events);
+        let statuses: Vec<Status> = results.iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [Status::Applied, Status::Failed, Status::Applied, Status::Failed]);
+        assert_eq!(results[1].error.as_ref().and_then(Error::kind), Some(FailureKind::ServerError));
+        assert!(results[3].detail.contains("no GitBook team is titled \"Nope\""), "{}", results[3].detail);
+        let team_lookups = io.sent.iter().filter(|r| r.url.contains("/teams?")).count();
+        assert_eq!(team_lookups, 2, "Eng was resolved once");
+    }
+}

@@ -1,0 +1,105 @@
+//! What every end-to-end test needs: the real component, compiled once per
+//! test binary, in a wasmtime host that may reach only a fresh GitBook
+//! stand-in on 127.0.0.1.
+
+#![allow(dead_code)]
+
+use host_test::bindings::exports::gitbook::directory_sync::types::{
+    ApiFailure, Error, MemberFilter, RetryPolicy, Settings,
+};
+use host_test::demo::{authority, local_settings};
+use host_test::standin::{Org, RecordedRequest, StandIn};
+use host_test::wasmtime;
+use host_test::{component_path, new_engine, Host, HostConfig};
+use std::sync::OnceLock;
+use wasmtime::component::Component;
+use wasmtime::Engine;
+
+pub const ORG: &str = "acme";
+pub const TOKEN: &str = "gb_test_token";
+
+fn compiled() -> &'static (Engine, Component) {
+    static COMPILED: OnceLock<(Engine, Component)> = OnceLock::new();
+    COMPILED.get_or_init(|| {
+        let engine = new_engine().expect("engine");
+        let component = Component::from_file(&engine, component_path()).expect("the component compiles");
+        (engine, component)
+    })
+}
+
+/// A stand-in serving `org` and a host allowed to reach only it.
+pub struct World {
+    pub standin: StandIn,
+    pub host: Host,
+    pub settings: Settings,
+}
+
+impl World {
+    pub fn new(org: Org) -> World {
+        let (org_id, token) = (org.id.clone(), org.token.clone());
+        let standin = StandIn::start(org).expect("the stand-in starts");
+        let (engine, component) = compiled();
+        let host = Host::from_component(engine.clone(), component.clone(), HostConfig::allowing(authority(&standin)))
+            .expect("the host links the component");
+        let mut settings = local_settings(&standin, &org_id, &token);
+        // Tests wait milliseconds, not seconds.
+        settings.retry =
+            Some(RetryPolicy { max_attempts: 4, max_wait_ms: 2_000, deadline_ms: 10_000, base_delay_ms: 20 });
+        World { standin, host, settings }
+    }
+
+    pub fn sample() -> World {
+        World::new(Org::sample())
+    }
+
+    /// Calls one export in a fresh instance.
+    pub fn call<R>(
+        &self,
+        f: impl FnOnce(
+            &mut wasmtime::Store<host_test::host::State>,
+            &host_test::bindings::exports::gitbook::directory_sync::client::Guest,
+            &Settings,
+        ) -> wasmtime::Result<R>,
+    ) -> R {
+        let (result, _output) =
+            self.host.call(|store, client| f(store, client, &self.settings)).expect("the call does not trap");
+        result
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.standin.requests()
+    }
+
+    pub fn member_id(&self, email: &str) -> String {
+        self.standin.member_by_email(email).unwrap_or_else(|| panic!("{email} is a member")).id
+    }
+}
+
+pub fn no_filter() -> MemberFilter {
+    MemberFilter { role: None, search: None }
+}
+
+/// The request line and JSON body the stand-in saw.
+pub fn summary(request: &RecordedRequest) -> (String, String, Option<serde_json::Value>) {
+    let target = match &request.query {
+        Some(query) => format!("{}?{query}", request.path),
+        None => request.path.clone(),
+    };
+    (request.method.clone(), target, request.json())
+}
+
+/// The failure inside any API error case; panics on invalid input.
+pub fn failure(error: &Error) -> &ApiFailure {
+    match error {
+        Error::Unauthorized(f)
+        | Error::Forbidden(f)
+        | Error::NotFound(f)
+        | Error::Conflict(f)
+        | Error::Rejected(f)
+        | Error::RateLimited(f)
+        | Error::ServerError(f)
+        | Error::InvalidResponse(f)
+        | Error::Transport(f) => f,
+        Error::InvalidInput(input) => panic!("expected an API failure, got invalid input {input:?}"),
+    }
+}
