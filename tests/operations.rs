@@ -121,7 +121,13 @@ fn a_group_change_adds_and_removes_team_members_in_one_put() {
     let dave = world.member_id("dave@acme.test");
     world
         .call(|s, c, settings| {
-            c.call_update_team_members(s, settings, &team.id, &[erin.clone(), "Bob@acme.test".into()], std::slice::from_ref(&dave))
+            c.call_update_team_members(
+                s,
+                settings,
+                &team.id,
+                &[erin.clone(), "Bob@acme.test".into()],
+                std::slice::from_ref(&dave),
+            )
         })
         .unwrap();
 
