@@ -76,7 +76,22 @@ impl FailureKind {
         }
     }
 
-    /// Short name, as in the WIT variant.
+    /// The WIT variant case, e.g. `rate-limited`.
+    pub fn code(self) -> &'static str {
+        match self {
+            FailureKind::Unauthorized => "unauthorized",
+            FailureKind::Forbidden => "forbidden",
+            FailureKind::NotFound => "not-found",
+            FailureKind::Conflict => "conflict",
+            FailureKind::Rejected => "rejected",
+            FailureKind::RateLimited => "rate-limited",
+            FailureKind::ServerError => "server-error",
+            FailureKind::InvalidResponse => "invalid-response",
+            FailureKind::Transport => "transport",
+        }
+    }
+
+    /// Short name, for sentences.
     pub fn name(self) -> &'static str {
         match self {
             FailureKind::Unauthorized => "unauthorized",
@@ -135,6 +150,27 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// The error as JSON with stable field names (CLI `--json`, webhook
+    /// replies): `kind` is the WIT case.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Error::InvalidInput { field, message } => {
+                serde_json::json!({ "kind": "invalid-input", "field": field, "message": message })
+            }
+            Error::Api(kind, f) => serde_json::json!({
+                "kind": kind.code(),
+                "operation": f.operation,
+                "status": f.status,
+                "message": f.message,
+                "attempts": f.attempts,
+                "elapsedMs": f.elapsed_ms,
+                "retryAfterMs": f.retry_after_ms,
+            }),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

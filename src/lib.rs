@@ -14,6 +14,7 @@
 //!   [`gitbook::Client`] that drives them over an [`io::Io`];
 //! - [`error`]: the one error type every operation returns.
 
+pub mod cli;
 pub mod error;
 pub mod events;
 pub mod gitbook;

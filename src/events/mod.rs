@@ -3,6 +3,7 @@
 //! (CLI `apply`, webhook, WIT); each format only builds these values.
 
 pub mod generic;
+pub mod okta;
 
 use crate::gitbook::ops::TeamTitle;
 use crate::role::Role;

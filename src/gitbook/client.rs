@@ -230,7 +230,7 @@ impl<'s, I: Io> Client<'s, I> {
     pub fn for_each_member_page(
         &mut self,
         filter: &MemberFilter,
-        each: impl FnMut(Vec<Member>) -> bool,
+        each: impl FnMut(Vec<Member>, Option<u64>) -> bool,
     ) -> Result<(), Error> {
         self.walk("list members", |settings, page| ops::list_members_page(settings, filter, page, MAX_PAGE_LIMIT), each)
     }
@@ -238,7 +238,7 @@ impl<'s, I: Io> Client<'s, I> {
     /// Every member matching the filter, across all pages.
     pub fn list_members(&mut self, filter: &MemberFilter) -> Result<Vec<Member>, Error> {
         let mut all = Vec::new();
-        self.for_each_member_page(filter, |items| {
+        self.for_each_member_page(filter, |items, _| {
             all.extend(items);
             true
         })?;
@@ -263,7 +263,7 @@ impl<'s, I: Io> Client<'s, I> {
         &mut self,
         operation: &'static str,
         mut plan: impl FnMut(&Settings, Option<&str>) -> Call<Page<T>>,
-        mut each: impl FnMut(Vec<T>) -> bool,
+        mut each: impl FnMut(Vec<T>, Option<u64>) -> bool,
     ) -> Result<(), Error> {
         let mut cursor = Cursor::new(MAX_PAGE_LIMIT);
         while let Some(page) = cursor.next_page() {
@@ -273,7 +273,7 @@ impl<'s, I: Io> Client<'s, I> {
             cursor.advance(result.items.len(), result.count, next).map_err(|message| {
                 self.failure(operation, FailureKind::InvalidResponse, Some(200), message, 1, Duration::ZERO, None)
             })?;
-            if !each(result.items) {
+            if !each(result.items, result.count) {
                 break;
             }
         }
@@ -286,7 +286,7 @@ impl<'s, I: Io> Client<'s, I> {
         self.walk(
             "list teams",
             |settings, page| ops::list_teams_page(settings, title, page),
-            |items| {
+            |items, _| {
                 teams.extend(items);
                 true
             },
@@ -329,7 +329,7 @@ impl<'s, I: Io> Client<'s, I> {
         self.walk(
             "list team members",
             |settings, page| ops::list_team_members_page(settings, team, page),
-            |items| {
+            |items, _| {
                 ids.extend(items.into_iter().map(|m| m.organization.id));
                 true
             },
@@ -342,7 +342,7 @@ impl<'s, I: Io> Client<'s, I> {
     pub fn find_member_by_email(&mut self, email: &Email) -> Result<Option<Member>, Error> {
         let filter = MemberFilter { role: None, search: Some(email.as_str().to_owned()) };
         let mut found = None;
-        self.for_each_member_page(&filter, |items| {
+        self.for_each_member_page(&filter, |items, _| {
             found = items.into_iter().find(|m| m.has_email(email.as_str()));
             found.is_none()
         })?;

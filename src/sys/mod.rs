@@ -3,6 +3,7 @@
 //! never names a WASI binding.
 
 mod exports;
+mod run;
 mod wasi_io;
 
 pub use wasi_io::WasiIo;

@@ -1,0 +1,455 @@
+//! Command-line arguments → a validated [`Invocation`]. Pure: usage errors
+//! are values, and nothing is sent for an invocation that does not parse.
+
+use crate::role::{parse_role_or_guest, Role, RoleFilter};
+use crate::settings::{RawSettings, RetryPolicy, Timeouts};
+use std::time::Duration;
+
+/// A usage error (exit code 2), with the help text to show after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Usage {
+    pub message: String,
+    pub help: &'static str,
+}
+
+/// What the person asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Help(&'static str),
+    Version,
+    Run(Box<Invocation>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    pub options: Options,
+    pub command: Command,
+}
+
+/// Options valid with every command.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub org: Option<String>,
+    pub token: Option<String>,
+    pub api_url: Option<String>,
+    pub allow_insecure_http: bool,
+    pub json: bool,
+    pub progress: bool,
+    pub retry: Option<RetryPolicy>,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    Invite { emails: Vec<String>, role: Option<Role>, sso: bool },
+    Remove { target: RemoveTarget },
+    Team { team: TeamArg, add: Vec<String>, remove: Vec<String> },
+    List { role: Option<RoleFilter>, search: Option<String> },
+    Get { user_id: String },
+    Find { email: String },
+    SetRole { user_id: String, role: Option<Role> },
+    SetSso { user_id: String },
+    Apply { source: Source, role: Option<Role>, sso: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoveTarget {
+    Id(String),
+    Email(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TeamArg {
+    Id(String),
+    Title(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Stdin,
+    File(String),
+}
+
+pub const MAIN_HELP: &str = "\
+gitbook-directory-sync: keep a GitBook organization's members and teams in step with a directory
+
+Usage: wasmtime run -S http [--env GITBOOK_TOKEN --env GITBOOK_ORG] gitbook_directory_sync.wasm <command> [options]
+
+Commands:
+  invite <email>...                  someone joined: invite them (SSO, role read by default)
+  remove <user-id> | --email <email> someone left: remove them
+  team <team-id> | --title <title>   a group changed: --add/--remove members in one call
+  members list                       every member, page by page (--role, --search)
+  members get <user-id>              one member
+  members find <email>               the member with this email
+  members set-role <user-id> <role>  admin, create, edit, review, comment, read or guest
+  members set-sso <user-id>          make the user an SSO member
+  apply [<file> | -]                 apply directory events (JSON) from a file or stdin
+
+Options (every command):
+  --org <id>               GitBook organization ID        [env GITBOOK_ORG]
+  --api-url <url>          API base URL                   [env GITBOOK_API_URL, default https://api.gitbook.com]
+  --token <token>          API token; prefer the env var  [env GITBOOK_TOKEN]
+  --allow-insecure-http    accept a plain http:// API URL (local stand-ins only)
+  --json                   print one JSON document instead of text
+  --progress               show progress on stderr (on by default when stderr is a terminal)
+  --max-attempts <n>       attempts per request, retries included   [5]
+  --max-wait <seconds>     longest wait between attempts            [30]
+  --deadline <seconds>     time limit per operation                 [120]
+  --timeout <seconds>      connect / first-byte / between-bytes timeout [10 / 30 / 30]
+  -h, --help               help (also after a command)
+  -V, --version            version
+
+Exit codes: 0 success, 1 GitBook or the network failed, 2 usage error.
+";
+
+const INVITE_HELP: &str = "\
+Usage: invite <email>... [--role <role>] [--no-sso]
+
+Invites people to the organization in one request (POST /v1/orgs/{org}/invites).
+Emails are trimmed, lower-cased and de-duplicated.
+
+  --role <role>   admin, create, edit, review, comment, read or guest  [read]
+  --no-sso        invite as regular users instead of SSO users
+";
+
+const REMOVE_HELP: &str = "\
+Usage: remove <user-id>
+       remove --email <email>
+
+Removes a member (DELETE /v1/orgs/{org}/members/{user-id}). With --email the
+member is found by email first; nobody with that email is not an error.
+";
+
+const TEAM_HELP: &str = "\
+Usage: team <team-id> [--add <id-or-email>]... [--remove <id-or-email>]...
+       team --title <title> [--add ...] [--remove ...]
+
+Adds and removes team members in one request (PUT /v1/orgs/{org}/teams/{team}/members).
+With --title the team is found by its exact title (case-insensitive).
+Someone in both lists ends up removed.
+";
+
+const MEMBERS_HELP: &str = "\
+Usage: members list [--role <role|guest>] [--search <text>]
+       members get <user-id>
+       members find <email>
+       members set-role <user-id> <role|guest>
+       members set-sso <user-id>
+
+`list` streams every page (1000 members a page); with --json it prints one JSON array.
+`find` prints the member whose email matches exactly, or nothing (null with --json).
+";
+
+const APPLY_HELP: &str = "\
+Usage: apply [<file> | -] [--default-role <role>] [--no-sso]
+
+Applies directory events given as JSON (one event or an array) from a file or
+stdin, in order, one result per event. Files need `wasmtime run --dir .`.
+
+  {\"id\": \"e1\", \"type\": \"user.joined\", \"email\": \"ann@example.com\", \"role\": \"edit\"}
+  {\"id\": \"e2\", \"type\": \"user.left\", \"userId\": \"...\"}            (or \"email\")
+  {\"id\": \"e3\", \"type\": \"group.changed\", \"team\": \"Engineering\", \"add\": [\"ann@example.com\"], \"remove\": []}
+  {\"id\": \"e4\", \"type\": \"user.role_changed\", \"email\": \"ann@example.com\", \"role\": \"guest\"}
+
+  --default-role <role>   role for joins that name none  [read]
+  --no-sso                invite joiners as regular users
+Exit code 1 when any event failed.
+";
+
+fn usage(message: impl Into<String>, help: &'static str) -> Usage {
+    Usage { message: message.into(), help }
+}
+
+/// Parses the arguments after the program name.
+pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
+    let mut options = Options::default();
+    let mut positional: Vec<String> = Vec::new();
+    let mut flags: Vec<(String, Option<String>)> = Vec::new();
+    let mut retry = RetryPolicy::default();
+    let mut retry_set = false;
+    let mut help = false;
+
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let mut value_of = |flag: &str| -> Result<String, Usage> {
+            rest.next().cloned().ok_or_else(|| usage(format!("{flag} needs a value"), MAIN_HELP))
+        };
+        match arg.as_str() {
+            "-h" | "--help" => help = true,
+            "-V" | "--version" => return Ok(Parsed::Version),
+            "--org" => options.org = Some(value_of(arg)?),
+            "--token" => options.token = Some(value_of(arg)?),
+            "--api-url" => options.api_url = Some(value_of(arg)?),
+            "--allow-insecure-http" => options.allow_insecure_http = true,
+            "--json" => options.json = true,
+            "--progress" => options.progress = true,
+            "--max-attempts" => {
+                retry.max_attempts = number(arg, &value_of(arg)?)?.max(1) as u32;
+                retry_set = true;
+            }
+            "--max-wait" => {
+                retry.max_wait = seconds(arg, &value_of(arg)?)?;
+                retry_set = true;
+            }
+            "--deadline" => {
+                retry.deadline = seconds(arg, &value_of(arg)?)?;
+                retry_set = true;
+            }
+            "--timeout" => options.timeout = Some(seconds(arg, &value_of(arg)?)?),
+            "--role" | "--search" | "--email" | "--title" | "--add" | "--remove" | "--default-role" => {
+                let value = value_of(arg)?;
+                flags.push((arg.clone(), Some(value)));
+            }
+            "--no-sso" => flags.push((arg.clone(), None)),
+            "-" => positional.push(arg.clone()),
+            flag if flag.starts_with('-') => return Err(usage(format!("unknown option {flag}"), MAIN_HELP)),
+            _ => positional.push(arg.clone()),
+        }
+    }
+    if retry_set {
+        options.retry = Some(retry);
+    }
+
+    let Some(name) = positional.first().cloned() else {
+        return if help { Ok(Parsed::Help(MAIN_HELP)) } else { Err(usage("no command given", MAIN_HELP)) };
+    };
+    let operands = &positional[1..];
+    let command = match name.as_str() {
+        "help" => return Ok(Parsed::Help(MAIN_HELP)),
+        "invite" if help => return Ok(Parsed::Help(INVITE_HELP)),
+        "remove" if help => return Ok(Parsed::Help(REMOVE_HELP)),
+        "team" if help => return Ok(Parsed::Help(TEAM_HELP)),
+        "members" if help => return Ok(Parsed::Help(MEMBERS_HELP)),
+        "apply" if help => return Ok(Parsed::Help(APPLY_HELP)),
+        _ if help => return Ok(Parsed::Help(MAIN_HELP)),
+        "invite" => {
+            let flags = Flags::new(flags, &["--role", "--no-sso"], INVITE_HELP)?;
+            if operands.is_empty() {
+                return Err(usage("invite needs at least one email", INVITE_HELP));
+            }
+            Command::Invite {
+                emails: operands.to_vec(),
+                role: flags.role("--role", INVITE_HELP)?.unwrap_or(Some(Role::Read)),
+                sso: !flags.has("--no-sso"),
+            }
+        }
+        "remove" => {
+            let flags = Flags::new(flags, &["--email"], REMOVE_HELP)?;
+            let target = match (operands, flags.one("--email")) {
+                ([id], None) => RemoveTarget::Id(id.clone()),
+                ([], Some(email)) => RemoveTarget::Email(email),
+                _ => return Err(usage("remove needs one user ID, or --email <email>", REMOVE_HELP)),
+            };
+            Command::Remove { target }
+        }
+        "team" => {
+            let flags = Flags::new(flags, &["--title", "--add", "--remove"], TEAM_HELP)?;
+            let team = match (operands, flags.one("--title")) {
+                ([id], None) => TeamArg::Id(id.clone()),
+                ([], Some(title)) => TeamArg::Title(title),
+                _ => return Err(usage("team needs one team ID, or --title <title>", TEAM_HELP)),
+            };
+            let (add, remove) = (flags.all("--add"), flags.all("--remove"));
+            if add.is_empty() && remove.is_empty() {
+                return Err(usage("team needs at least one --add or --remove", TEAM_HELP));
+            }
+            Command::Team { team, add, remove }
+        }
+        "members" => members(operands, flags)?,
+        "apply" => {
+            let flags = Flags::new(flags, &["--default-role", "--no-sso"], APPLY_HELP)?;
+            let source = match operands {
+                [] => Source::Stdin,
+                [path] if path == "-" => Source::Stdin,
+                [path] => Source::File(path.clone()),
+                _ => return Err(usage("apply reads one file (or stdin)", APPLY_HELP)),
+            };
+            Command::Apply {
+                source,
+                role: flags.role("--default-role", APPLY_HELP)?.unwrap_or(Some(Role::Read)),
+                sso: !flags.has("--no-sso"),
+            }
+        }
+        other => return Err(usage(format!("unknown command {other:?}"), MAIN_HELP)),
+    };
+    Ok(Parsed::Run(Box::new(Invocation { options, command })))
+}
+
+fn members(operands: &[String], flags: Vec<(String, Option<String>)>) -> Result<Command, Usage> {
+    let help = MEMBERS_HELP;
+    let (sub, args) = operands.split_first().ok_or_else(|| usage("members needs a subcommand", help))?;
+    let allowed: &[&str] = if sub == "list" { &["--role", "--search"] } else { &[] };
+    let flags = Flags::new(flags, allowed, help)?;
+    let wrong = || usage(format!("wrong arguments for members {sub}"), help);
+    Ok(match (sub.as_str(), args) {
+        ("list", []) => {
+            let role = match flags.one("--role") {
+                None => None,
+                Some(text) => Some(match parse_role_or_guest(&text).map_err(|m| usage(m, help))? {
+                    Some(role) => RoleFilter::Role(role),
+                    None => RoleFilter::Guest,
+                }),
+            };
+            Command::List { role, search: flags.one("--search") }
+        }
+        ("get", [id]) => Command::Get { user_id: id.clone() },
+        ("find", [email]) => Command::Find { email: email.clone() },
+        ("set-role", [id, role]) => {
+            Command::SetRole { user_id: id.clone(), role: parse_role_or_guest(role).map_err(|m| usage(m, help))? }
+        }
+        ("set-sso", [id]) => Command::SetSso { user_id: id.clone() },
+        ("list" | "get" | "find" | "set-role" | "set-sso", _) => return Err(wrong()),
+        (other, _) => return Err(usage(format!("unknown members subcommand {other:?}"), help)),
+    })
+}
+
+/// The command-specific flags given, checked against those the command takes.
+struct Flags(Vec<(String, Option<String>)>);
+
+impl Flags {
+    fn new(given: Vec<(String, Option<String>)>, allowed: &[&str], help: &'static str) -> Result<Flags, Usage> {
+        if let Some((flag, _)) = given.iter().find(|(f, _)| !allowed.contains(&f.as_str())) {
+            return Err(usage(format!("{flag} does not apply to this command"), help));
+        }
+        Ok(Flags(given))
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(f, _)| f == name)
+    }
+
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(f, _)| f == name).filter_map(|(_, v)| v.clone()).collect()
+    }
+
+    fn one(&self, name: &str) -> Option<String> {
+        self.all(name).pop()
+    }
+
+    /// `Some(role-or-guest)` when the flag was given.
+    fn role(&self, name: &str, help: &'static str) -> Result<Option<Option<Role>>, Usage> {
+        self.one(name)
+            .map(|text| parse_role_or_guest(&text).map_err(|m| usage(format!("{name}: {m}"), help)))
+            .transpose()
+    }
+}
+
+fn number(flag: &str, text: &str) -> Result<u64, Usage> {
+    text.trim().parse().map_err(|_| usage(format!("{flag} takes a whole number, not {text:?}"), MAIN_HELP))
+}
+
+fn seconds(flag: &str, text: &str) -> Result<Duration, Usage> {
+    let value: f64 =
+        text.trim().parse().map_err(|_| usage(format!("{flag} takes seconds, not {text:?}"), MAIN_HELP))?;
+    if !(value > 0.0 && value <= 86_400.0) {
+        return Err(usage(format!("{flag} must be between 0 and 86400 seconds"), MAIN_HELP));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+impl Options {
+    /// The connection settings these options ask for (the environment fills
+    /// the rest).
+    pub fn raw_settings(&self) -> RawSettings {
+        RawSettings {
+            base_url: self.api_url.clone(),
+            organization: self.org.clone(),
+            token: self.token.clone(),
+            allow_insecure_http: Some(self.allow_insecure_http),
+            retry: self.retry,
+            timeouts: self.timeout.map(|t| Timeouts { connect: t, first_byte: t, between_bytes: t }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
+
+    fn run(text: &str) -> Invocation {
+        match parse(&args(text)) {
+            Ok(Parsed::Run(invocation)) => *invocation,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    fn fails(text: &str) -> String {
+        parse(&args(text)).unwrap_err().message
+    }
+
+    #[test]
+    fn invite_defaults_to_sso_readers() {
+        let invocation = run("invite a@x.io b@x.io --org acme");
+        assert_eq!(
+            invocation.command,
+            Command::Invite { emails: args("a@x.io b@x.io"), role: Some(Role::Read), sso: true }
+        );
+        assert_eq!(invocation.options.org.as_deref(), Some("acme"));
+        let guest = run("invite a@x.io --role guest --no-sso");
+        assert_eq!(guest.command, Command::Invite { emails: args("a@x.io"), role: None, sso: false });
+    }
+
+    #[test]
+    fn options_may_come_before_or_after_the_command() {
+        let invocation = run("--json members list --role guest --search ann --max-attempts 2 --deadline 1.5");
+        assert!(invocation.options.json);
+        assert_eq!(invocation.command, Command::List { role: Some(RoleFilter::Guest), search: Some("ann".into()) });
+        let retry = invocation.options.retry.unwrap();
+        assert_eq!((retry.max_attempts, retry.deadline), (2, Duration::from_millis(1500)));
+    }
+
+    #[test]
+    fn every_subcommand_parses() {
+        assert_eq!(run("remove u1").command, Command::Remove { target: RemoveTarget::Id("u1".into()) });
+        assert_eq!(
+            run("remove --email a@x.io").command,
+            Command::Remove { target: RemoveTarget::Email("a@x.io".into()) }
+        );
+        assert_eq!(
+            run("team t1 --add a@x.io --add u2 --remove u3").command,
+            Command::Team { team: TeamArg::Id("t1".into()), add: args("a@x.io u2"), remove: args("u3") }
+        );
+        assert!(matches!(run("team --title Eng --add u1").command, Command::Team { team: TeamArg::Title(_), .. }));
+        assert_eq!(run("members get u1").command, Command::Get { user_id: "u1".into() });
+        assert_eq!(run("members find a@x.io").command, Command::Find { email: "a@x.io".into() });
+        assert_eq!(
+            run("members set-role u1 edit").command,
+            Command::SetRole { user_id: "u1".into(), role: Some(Role::Edit) }
+        );
+        assert_eq!(run("members set-sso u1").command, Command::SetSso { user_id: "u1".into() });
+        assert_eq!(run("apply").command, Command::Apply { source: Source::Stdin, role: Some(Role::Read), sso: true });
+        assert_eq!(
+            run("apply events.json --default-role comment").command,
+            Command::Apply { source: Source::File("events.json".into()), role: Some(Role::Comment), sso: true }
+        );
+    }
+
+    #[test]
+    fn usage_errors_say_what_is_wrong() {
+        assert_eq!(fails(""), "no command given");
+        assert_eq!(fails("frobnicate"), "unknown command \"frobnicate\"");
+        assert_eq!(fails("invite"), "invite needs at least one email");
+        assert_eq!(fails("invite a@x.io --role owner").split(':').next(), Some("--role"));
+        assert_eq!(fails("remove u1 --email a@x.io"), "remove needs one user ID, or --email <email>");
+        assert_eq!(fails("team t1"), "team needs at least one --add or --remove");
+        assert_eq!(fails("members list --add x"), "--add does not apply to this command");
+        assert_eq!(fails("members get"), "wrong arguments for members get");
+        assert_eq!(fails("--org"), "--org needs a value");
+        assert_eq!(fails("members list --bogus"), "unknown option --bogus");
+        assert_eq!(fails("members list --deadline 0"), "--deadline must be between 0 and 86400 seconds");
+    }
+
+    #[test]
+    fn help_is_available_for_the_tool_and_each_command() {
+        assert_eq!(parse(&args("--help")), Ok(Parsed::Help(MAIN_HELP)));
+        assert_eq!(parse(&args("invite --help")), Ok(Parsed::Help(INVITE_HELP)));
+        assert_eq!(parse(&args("members -h")), Ok(Parsed::Help(MEMBERS_HELP)));
+        assert_eq!(parse(&args("help")), Ok(Parsed::Help(MAIN_HELP)));
+        assert_eq!(parse(&args("-V")), Ok(Parsed::Version));
+    }
+}

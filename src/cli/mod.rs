@@ -1,0 +1,172 @@
+//! The command line (`wasi:cli/run`): parse the arguments, run one command
+//! through the client, print text or one JSON document, and return the exit
+//! code (0 success, 1 GitBook or the network failed, 2 usage error).
+//!
+//! Pure apart from the [`Console`] it writes to and the [`Io`] it sends
+//! through, so every command is tested natively with a scripted transport.
+
+pub mod args;
+mod output;
+#[cfg(test)]
+mod tests;
+
+use crate::error::Error;
+use crate::events::generic;
+use crate::gitbook::ops::{Invite, MemberFilter, TeamTitle};
+use crate::gitbook::Client;
+use crate::io::Io;
+use crate::sync::events::{self, JoinDefaults, Status};
+use crate::validate::{self, Email, GitBookId};
+use args::{Command, Invocation, Parsed, RemoveTarget, Source, TeamArg};
+use output::Printer;
+
+/// Where the command line reads and writes.
+pub trait Console {
+    fn out(&mut self, text: &str);
+    fn err(&mut self, text: &str);
+    fn stderr_is_terminal(&self) -> bool;
+    fn read_stdin(&mut self) -> Result<Vec<u8>, String>;
+    fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String>;
+}
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+/// Runs the command line `args` (without the program name).
+pub fn run<I: Io>(args: &[String], env: impl Fn(&str) -> Option<String>, io: I, console: &mut impl Console) -> u8 {
+    let invocation = match args::parse(args) {
+        Ok(Parsed::Help(text)) => {
+            console.out(text);
+            return EXIT_OK;
+        }
+        Ok(Parsed::Version) => {
+            console.out(concat!("gitbook-directory-sync ", env!("CARGO_PKG_VERSION"), "\n"));
+            return EXIT_OK;
+        }
+        Ok(Parsed::Run(invocation)) => *invocation,
+        Err(usage) => {
+            console.err(&format!("error: {}\n\n{}", usage.message, usage.help));
+            return EXIT_USAGE;
+        }
+    };
+    let json = invocation.options.json;
+    let result = invocation.options.raw_settings().resolve(env).and_then(|settings| {
+        let mut client = Client::new(&settings, io);
+        execute(&mut client, &invocation, console)
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            if json {
+                console.err(&format!("{}\n", serde_json::json!({ "error": error.to_json() })));
+            } else {
+                console.err(&format!("error: {error}\n"));
+            }
+            if error.is_usage_error() {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILED
+            }
+        }
+    }
+}
+
+fn execute<I: Io>(
+    client: &mut Client<'_, I>,
+    invocation: &Invocation,
+    console: &mut impl Console,
+) -> Result<u8, Error> {
+    let options = &invocation.options;
+    let mut print = Printer { console, json: options.json };
+    match &invocation.command {
+        Command::Invite { emails, role, sso } => {
+            let invite = Invite::parse(emails, &[], *role, *sso)?;
+            let result = client.invite(&invite)?;
+            print.invite(&invite, &result);
+        }
+        Command::Remove { target: RemoveTarget::Id(id) } => {
+            let user = GitBookId::parse("user-id", id)?;
+            let removal = client.remove_member(&user)?;
+            print.removal(removal, Some(id), None);
+        }
+        Command::Remove { target: RemoveTarget::Email(email) } => {
+            let email = Email::parse("email", email)?;
+            let removal = client.remove_member_by_email(&email)?;
+            print.removal(removal.outcome, removal.user_id.as_deref(), Some(email.as_str()));
+        }
+        Command::Team { team, add, remove } => {
+            let add = validate::member_refs("add", add)?;
+            let remove = validate::member_refs("remove", remove)?;
+            let team_id = match team {
+                TeamArg::Id(id) => GitBookId::parse("team-id", id)?,
+                TeamArg::Title(title) => {
+                    let title = TeamTitle::parse("title", title)?;
+                    let team = client.find_team_by_title(&title)?.ok_or_else(|| {
+                        Error::invalid("title", format!("no GitBook team is titled {:?}", title.as_str()))
+                    })?;
+                    GitBookId::parse("team-id", &team.id)?
+                }
+            };
+            client.update_team_members(&team_id, &add, &remove)?;
+            print.team(&team_id, &add, &remove);
+        }
+        Command::List { role, search } => {
+            let filter = MemberFilter::parse(*role, search.as_deref())?;
+            let progress = options.progress || print.console.stderr_is_terminal();
+            print.list_start();
+            let mut shown: u64 = 0;
+            let result = client.for_each_member_page(&filter, |members, count| {
+                for member in &members {
+                    print.list_member(member, shown == 0);
+                    shown += 1;
+                }
+                if progress {
+                    let total = count.map(|c| format!(" of {c}")).unwrap_or_default();
+                    print.console.err(&format!("\rfetched {shown}{total} members"));
+                }
+                true
+            });
+            if progress {
+                print.console.err("\n");
+            }
+            // Close the JSON array even on failure, so stdout stays one document.
+            print.list_end(shown);
+            result?;
+        }
+        Command::Get { user_id } => {
+            let member = client.get_member(&GitBookId::parse("user-id", user_id)?)?;
+            print.member(Some(&member));
+        }
+        Command::Find { email } => {
+            let member = client.find_member_by_email(&Email::parse("email", email)?)?;
+            if member.is_none() && !options.json {
+                print.console.out(&format!("No member has the email {}.\n", email.trim().to_lowercase()));
+            } else {
+                print.member(member.as_ref());
+            }
+        }
+        Command::SetRole { user_id, role } => {
+            let member = client.set_member_role(&GitBookId::parse("user-id", user_id)?, *role)?;
+            print.member(Some(&member));
+        }
+        Command::SetSso { user_id } => {
+            let member = client.set_sso_member(&GitBookId::parse("user-id", user_id)?)?;
+            print.member(Some(&member));
+        }
+        Command::Apply { source, role, sso } => {
+            let body = match source {
+                Source::Stdin => print.console.read_stdin(),
+                Source::File(path) => print.console.read_file(path),
+            }
+            .map_err(|why| Error::invalid("events", why))?;
+            let parsed = generic::parse(&body)?;
+            let results = events::apply(client, &JoinDefaults { role: *role, sso: *sso }, &parsed);
+            print.results(&results);
+            if results.iter().any(|r| r.status == Status::Failed) {
+                return Ok(EXIT_FAILED);
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}

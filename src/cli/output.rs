@@ -1,0 +1,184 @@
+//! What the command line prints: text for people, or exactly one JSON
+//! document with stable field names for machines.
+
+use super::Console;
+use crate::gitbook::model::{InviteResult, Member, Removal};
+use crate::gitbook::ops::Invite;
+use crate::role::role_or_guest_name;
+use crate::sync::events::{EventResult, Status};
+use crate::validate::{GitBookId, MemberRef};
+use serde_json::json;
+
+pub struct Printer<'c, C: Console> {
+    pub console: &'c mut C,
+    pub json: bool,
+}
+
+fn removal_code(removal: Removal) -> &'static str {
+    match removal {
+        Removal::Deleted => "deleted",
+        Removal::NotAMember => "not-a-member",
+        Removal::ApprovalRequested => "approval-requested",
+    }
+}
+
+impl<C: Console> Printer<'_, C> {
+    fn document(&mut self, value: serde_json::Value) {
+        self.console.out(&format!("{value}\n"));
+    }
+
+    pub fn invite(&mut self, invite: &Invite, result: &InviteResult) {
+        if self.json {
+            return self.document(json!({
+                "userIds": result.user_ids,
+                "invited": result.invited,
+                "failedSsoEmails": result.failed_sso_emails,
+            }));
+        }
+        let mut text = format!(
+            "Invited {} (as {}{}): GitBook added {}.\n",
+            plural(invite.emails.len(), "person", "people"),
+            role_or_guest_name(invite.default_role),
+            if invite.sso { ", SSO" } else { "" },
+            result.invited
+        );
+        if result.user_ids.len() == invite.emails.len() {
+            for (email, id) in invite.emails.iter().zip(&result.user_ids) {
+                text.push_str(&format!("  {email}  {id}\n"));
+            }
+        } else {
+            text.push_str(&format!("  user IDs: {}\n", result.user_ids.join(", ")));
+        }
+        for email in &result.failed_sso_emails {
+            text.push_str(&format!("  {email}: not made an SSO user (the email belongs to another organization)\n"));
+        }
+        self.console.out(&text);
+    }
+
+    pub fn removal(&mut self, removal: Removal, user_id: Option<&str>, email: Option<&str>) {
+        if self.json {
+            return self.document(json!({ "outcome": removal_code(removal), "userId": user_id, "email": email }));
+        }
+        let who = match (email, user_id) {
+            (Some(email), Some(id)) => format!("{email} ({id})"),
+            (Some(email), None) => email.to_owned(),
+            (None, Some(id)) => id.to_owned(),
+            (None, None) => "the member".to_owned(),
+        };
+        let text = match removal {
+            Removal::Deleted => format!("Removed {who}.\n"),
+            Removal::NotAMember => format!("{who} is not a member; nothing to remove.\n"),
+            Removal::ApprovalRequested => format!("Removal of {who} sent to the organization's admins for approval.\n"),
+        };
+        self.console.out(&text);
+    }
+
+    pub fn team(&mut self, team: &GitBookId, add: &[MemberRef], remove: &[MemberRef]) {
+        let names = |refs: &[MemberRef]| refs.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>();
+        if self.json {
+            return self.document(json!({ "teamId": team.as_str(), "added": names(add), "removed": names(remove) }));
+        }
+        let mut text = format!("Updated team {team}: {} added, {} removed.\n", add.len(), remove.len());
+        for name in names(add) {
+            text.push_str(&format!("  + {name}\n"));
+        }
+        for name in names(remove) {
+            text.push_str(&format!("  - {name}\n"));
+        }
+        self.console.out(&text);
+    }
+
+    pub fn list_start(&mut self) {
+        if self.json {
+            self.console.out("[");
+        }
+    }
+
+    /// One member of a streamed list.
+    pub fn list_member(&mut self, member: &Member, first: bool) {
+        if self.json {
+            let separator = if first { "" } else { "," };
+            let value = serde_json::to_string(member).unwrap_or_else(|_| "null".to_owned());
+            self.console.out(&format!("{separator}\n{value}"));
+        } else {
+            self.console.out(&row(member));
+        }
+    }
+
+    pub fn list_end(&mut self, shown: u64) {
+        if self.json {
+            self.console.out("\n]\n");
+        } else if shown == 0 {
+            self.console.out("No members match.\n");
+        }
+    }
+
+    /// One member (or none) in full.
+    pub fn member(&mut self, member: Option<&Member>) {
+        if self.json {
+            let value = serde_json::to_value(member).unwrap_or(serde_json::Value::Null);
+            return self.document(value);
+        }
+        let Some(member) = member else { return };
+        let text = format!(
+            "id:         {}\nname:       {}\nemail:      {}\nrole:       {}\nsso:        {}\ndisabled:   {}\njoined:     {}\nteams:      {}\n",
+            member.id,
+            member.user.display_name,
+            member.user.email.as_deref().unwrap_or("-"),
+            role_or_guest_name(member.role),
+            member.sso,
+            member.disabled,
+            member.joined_at,
+            member.teams,
+        );
+        self.console.out(&text);
+    }
+
+    pub fn results(&mut self, results: &[EventResult]) {
+        let count = |status| results.iter().filter(|r| r.status == status).count();
+        let (applied, ignored, failed) = (count(Status::Applied), count(Status::Ignored), count(Status::Failed));
+        if self.json {
+            let items: Vec<serde_json::Value> = results
+                .iter()
+                .map(|r| {
+                    json!({
+                        "id": r.id,
+                        "type": r.kind,
+                        "status": r.status,
+                        "detail": r.detail,
+                        "error": r.error.as_ref().map(|e| e.to_json()),
+                    })
+                })
+                .collect();
+            return self
+                .document(json!({ "results": items, "applied": applied, "ignored": ignored, "failed": failed }));
+        }
+        let mut text = String::new();
+        for result in results {
+            let mark = match result.status {
+                Status::Applied => "applied",
+                Status::Ignored => "ignored",
+                Status::Failed => "FAILED ",
+            };
+            let id = result.id.as_deref().map(|id| format!(" {id}")).unwrap_or_default();
+            text.push_str(&format!("{mark}{id} {}: {}\n", result.kind, result.detail));
+        }
+        text.push_str(&format!("{applied} applied, {ignored} ignored, {failed} failed\n"));
+        self.console.out(&text);
+    }
+}
+
+fn row(member: &Member) -> String {
+    format!(
+        "{:<28}  {:<7}  {:<3}  {:<32}  {}\n",
+        member.id,
+        role_or_guest_name(member.role),
+        if member.sso { "sso" } else { "-" },
+        member.user.email.as_deref().unwrap_or("-"),
+        member.user.display_name
+    )
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
