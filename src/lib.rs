@@ -24,6 +24,7 @@ pub mod role;
 pub mod settings;
 pub mod sync;
 pub mod validate;
+pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
 mod sys;

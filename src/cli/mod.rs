@@ -131,7 +131,7 @@ fn execute<I: Io>(
                 print.console.err("\n");
             }
             // Close the JSON array even on failure, so stdout stays one document.
-            print.list_end(shown);
+            print.list_end(shown, result.is_ok());
             result?;
         }
         Command::Get { user_id } => {

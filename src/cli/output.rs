@@ -105,10 +105,10 @@ impl<C: Console> Printer<'_, C> {
         }
     }
 
-    pub fn list_end(&mut self, shown: u64) {
+    pub fn list_end(&mut self, shown: u64, complete: bool) {
         if self.json {
             self.console.out("\n]\n");
-        } else if shown == 0 {
+        } else if shown == 0 && complete {
             self.console.out("No members match.\n");
         }
     }

@@ -57,7 +57,8 @@ pub const ENV_GROUP_TEAMS: &str = "GITBOOK_GROUP_TEAMS";
 const MAX_ID_LEN: usize = 256;
 
 const JOIN_TYPES: [&str; 3] = ["user.lifecycle.create", "user.lifecycle.activate", "user.lifecycle.reactivate"];
-const LEAVE_TYPES: [&str; 3] = ["user.lifecycle.deactivate", "user.lifecycle.suspend", "user.lifecycle.delete.initiated"];
+const LEAVE_TYPES: [&str; 3] =
+    ["user.lifecycle.deactivate", "user.lifecycle.suspend", "user.lifecycle.delete.initiated"];
 const GROUP_ADD: &str = "group.user_membership.add";
 const GROUP_REMOVE: &str = "group.user_membership.remove";
 
@@ -96,7 +97,9 @@ impl GroupMapping {
             map.into_iter()
                 .map(|(group, team)| match team {
                     Value::String(team) => Ok((group, team)),
-                    _ => Err(invalid(format!("the team for {} must be a string (a GitBook team ID)", printable(&group)))),
+                    _ => {
+                        Err(invalid(format!("the team for {} must be a string (a GitBook team ID)", printable(&group))))
+                    }
                 })
                 .collect::<Result<_, _>>()?
         } else {
@@ -122,9 +125,7 @@ impl GroupMapping {
                 return Err(invalid(format!("maps the group {} more than once", printable(group))));
             }
             let team = GitBookId::parse("", team.trim()).map_err(|e| match e {
-                Error::InvalidInput { message, .. } => {
-                    invalid(format!("the team for {} {message}", printable(group)))
-                }
+                Error::InvalidInput { message, .. } => invalid(format!("the team for {} {message}", printable(group))),
                 other => other,
             })?;
             entries.push((group.to_owned(), team));
@@ -472,8 +473,8 @@ mod tests {
     }
 
     fn one(event_type: &str, target: Value) -> Item {
-        let items = parse(&delivery(vec![event("u1", "2024-01-01T00:00:00.000Z", event_type, target)]), &mapping())
-            .unwrap();
+        let items =
+            parse(&delivery(vec![event("u1", "2024-01-01T00:00:00.000Z", event_type, target)]), &mapping()).unwrap();
         assert_eq!(items.len(), 1);
         items.into_iter().next().unwrap()
     }

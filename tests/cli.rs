@@ -1,0 +1,261 @@
+//! The command line as users run it: the real `wasmtime` CLI binary
+//! (`wasmtime run -S http … gitbook_directory_sync.wasm <command>`) against
+//! the stand-in on 127.0.0.1.
+//!
+//! Needs wasmtime 48.x on PATH (or in $WASMTIME); `.ci/run` installs it.
+
+use host_test::component_path;
+use host_test::standin::{Org, StandIn};
+use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const TOKEN: &str = "gb_cli_CANARY_a1b2c3d4e5";
+
+fn wasmtime() -> String {
+    let program = std::env::var("WASMTIME").unwrap_or_else(|_| "wasmtime".into());
+    let version = Command::new(&program).arg("--version").output().unwrap_or_else(|e| {
+        panic!("cannot run {program:?} ({e}); install it with `cargo install wasmtime-cli@48.0.8 --locked` (bash .ci/run does)")
+    });
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(version.starts_with("wasmtime 48."), "these tests expect wasmtime 48.x, found {version}");
+    program
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", self.stdout))
+    }
+}
+
+struct Cli {
+    standin: StandIn,
+    env: Vec<(String, String)>,
+}
+
+impl Cli {
+    fn new(org: Org) -> Cli {
+        let standin = StandIn::start(Org { token: TOKEN.into(), ..org }).unwrap();
+        let env = vec![
+            ("GITBOOK_TOKEN".to_string(), TOKEN.to_string()),
+            ("GITBOOK_ORG".into(), "acme".into()),
+            ("GITBOOK_API_URL".into(), standin.base_url()),
+        ];
+        Cli { standin, env }
+    }
+
+    fn sample() -> Cli {
+        Cli::new(Org::sample())
+    }
+
+    /// `wasmtime run -S http --env … component <args>` with `extra` wasmtime flags.
+    fn run_with(&self, extra: &[&str], args: &[&str], stdin: &str) -> Run {
+        let mut command = Command::new(wasmtime());
+        command.args(["run", "-S", "http"]);
+        for (name, value) in &self.env {
+            command.arg("--env").arg(format!("{name}={value}"));
+        }
+        command.args(extra).arg(component_path()).args(args);
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("wasmtime starts");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        let run = Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        assert!(
+            !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+            "the token leaked: {} {}",
+            run.stdout,
+            run.stderr
+        );
+        run
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let mut all = vec!["--allow-insecure-http"];
+        all.extend_from_slice(args);
+        self.run_with(&[], &all, "")
+    }
+
+    fn id(&self, email: &str) -> String {
+        self.standin.member_by_email(email).unwrap().id
+    }
+}
+
+#[test]
+fn members_list_prints_one_row_per_member() {
+    let cli = Cli::sample();
+    let run = cli.run(&["members", "list"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 7);
+    assert!(run.stdout.lines().any(|l| l.contains("alice@acme.test") && l.contains("admin")), "{}", run.stdout);
+}
+
+#[test]
+fn members_list_json_streams_every_page_as_one_array() {
+    let cli = Cli::new(Org::generated("acme", TOKEN, 2345, 2));
+    let run = cli.run(&["members", "list", "--json", "--progress"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let members = run.json();
+    assert_eq!(members.as_array().unwrap().len(), 2345);
+    assert!(members[0]["id"].is_string() && members[0]["user"]["email"].is_string());
+    assert_eq!(cli.standin.request_count(), 3);
+    assert!(run.stderr.contains("fetched 2345 of 2345 members"), "{}", run.stderr);
+}
+
+#[test]
+fn invite_adds_sso_members_and_reports_their_ids() {
+    let cli = Cli::sample();
+    let run = cli.run(&["invite", "Zoe@acme.test", "yan@acme.test", "--role", "edit", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let result = run.json();
+    assert_eq!(result["invited"], 2);
+    assert_eq!(result["userIds"][0], cli.id("zoe@acme.test"));
+    let zoe = cli.standin.member_by_email("zoe@acme.test").unwrap();
+    assert!(zoe.sso);
+    let body = cli.standin.requests()[0].json().unwrap();
+    assert_eq!(body, serde_json::json!({"emails": ["zoe@acme.test", "yan@acme.test"], "role": "edit", "sso": true}));
+}
+
+#[test]
+fn remove_by_id_and_by_email() {
+    let cli = Cli::sample();
+    let bob = cli.id("bob@acme.test");
+    let run = cli.run(&["remove", &bob]);
+    assert_eq!((run.code, run.stdout.trim()), (0, format!("Removed {bob}.").as_str()), "{}", run.stderr);
+    let carol = cli.id("carol@acme.test");
+    let run = cli.run(&["remove", "--email", "carol@acme.test", "--json"]);
+    assert_eq!(run.json(), serde_json::json!({"outcome": "deleted", "userId": carol, "email": "carol@acme.test"}));
+    let run = cli.run(&["remove", "--email", "ghost@acme.test"]);
+    assert_eq!((run.code, run.stdout.trim()), (0, "ghost@acme.test is not a member; nothing to remove."));
+}
+
+#[test]
+fn team_updates_by_title_in_one_put() {
+    let cli = Cli::sample();
+    let run =
+        cli.run(&["team", "--title", "support", "--add", "bob@acme.test", "--remove", "dave@acme.test", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let team = cli.standin.teams().into_iter().find(|t| t.title == "Support").unwrap();
+    assert_eq!(run.json()["teamId"], team.id.as_str());
+    let puts: Vec<_> = cli.standin.requests().into_iter().filter(|r| r.method == "PUT").collect();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(puts[0].json().unwrap(), serde_json::json!({"add": ["bob@acme.test"], "remove": ["dave@acme.test"]}));
+    assert!(cli.standin.team_member_ids(&team.id).contains(&cli.id("bob@acme.test")));
+}
+
+#[test]
+fn members_get_find_set_role_and_set_sso() {
+    let cli = Cli::sample();
+    let dave = cli.id("dave@acme.test");
+    let got = cli.run(&["members", "get", &dave, "--json"]).json();
+    assert_eq!((got["id"].as_str(), got["role"].as_str()), (Some(dave.as_str()), Some("read")));
+    let found = cli.run(&["members", "find", "DAVE@acme.test", "--json"]).json();
+    assert_eq!(found["id"], dave.as_str());
+    assert_eq!(cli.run(&["members", "find", "nobody@acme.test", "--json"]).json(), Value::Null);
+    let promoted = cli.run(&["members", "set-role", &dave, "edit", "--json"]).json();
+    assert_eq!(promoted["role"], "edit");
+    let guest = cli.run(&["members", "set-role", &dave, "guest", "--json"]).json();
+    assert_eq!(guest["role"], Value::Null);
+    let sso = cli.run(&["members", "set-sso", &dave]);
+    assert!(sso.stdout.contains("sso:        true"), "{}", sso.stdout);
+}
+
+#[test]
+fn apply_takes_events_from_stdin_or_a_file() {
+    let cli = Cli::sample();
+    let events = r#"[
+        {"id": "1", "type": "user.joined", "email": "nia@acme.test", "role": "comment"},
+        {"id": "2", "type": "group.changed", "team": "Design", "add": ["nia@acme.test"]},
+        {"id": "1", "type": "user.joined", "email": "nia@acme.test"},
+        {"id": "3", "type": "user.left", "email": "frank@acme.test"}
+    ]"#;
+    let run = cli.run_with(&[], &["--allow-insecure-http", "apply", "--json"], events);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(
+        (report["applied"].as_u64(), report["ignored"].as_u64(), report["failed"].as_u64()),
+        (Some(3), Some(1), Some(0))
+    );
+    assert!(cli.standin.member_by_email("frank@acme.test").is_none());
+
+    let dir = std::env::temp_dir().join(format!("gds-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("events.json"),
+        r#"{"type": "user.role_changed", "email": "nia@acme.test", "role": "edit"}"#,
+    )
+    .unwrap();
+    let dir_arg = format!("{}::/work", dir.display());
+    let run = cli.run_with(&["--dir", &dir_arg], &["--allow-insecure-http", "apply", "/work/events.json"], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("applied user.role_changed: nia@acme.test is now edit"), "{}", run.stdout);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn usage_errors_exit_2_and_send_nothing() {
+    let cli = Cli::sample();
+    for args in
+        [vec![], vec!["frobnicate"], vec!["invite"], vec!["members", "set-role", "u1", "owner"], vec!["remove", "../x"]]
+    {
+        let run = cli.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    }
+    let mut no_token = Cli::sample();
+    no_token.env.retain(|(name, _)| name != "GITBOOK_TOKEN");
+    let run = no_token.run(&["members", "list"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("GITBOOK_TOKEN"), "{}", run.stderr);
+    assert_eq!(cli.standin.request_count() + no_token.standin.request_count(), 0);
+}
+
+#[test]
+fn a_wrong_token_exits_1_with_a_clear_error() {
+    let mut cli = Cli::sample();
+    cli.env[0].1 = "gb_wrong".into();
+    let run = cli.run(&["members", "list"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("list members failed: unauthorized (HTTP 401)"), "{}", run.stderr);
+    let run = cli.run(&["members", "list", "--json"]);
+    let error: Value = serde_json::from_str(&run.stderr).unwrap();
+    assert_eq!(error["error"]["kind"], "unauthorized");
+    assert_eq!(run.stdout.trim(), "[\n]", "stdout stays one JSON document");
+}
+
+#[test]
+fn help_for_the_tool_and_each_command() {
+    let cli = Cli::sample();
+    let run = cli.run(&["--help"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Commands:") && run.stdout.contains("Exit codes"));
+    for command in ["invite", "remove", "team", "members", "apply"] {
+        let run = cli.run(&[command, "--help"]);
+        assert_eq!(run.code, 0);
+        assert!(run.stdout.starts_with("Usage: "), "{command}: {}", run.stdout);
+    }
+    assert_eq!(cli.standin.request_count(), 0);
+}
+
+#[test]
+fn typed_exports_can_be_invoked_directly() {
+    let cli = Cli::sample();
+    let alice = cli.id("alice@acme.test");
+    let call = format!("get-member({{allow-insecure-http: some(true)}}, \"{alice}\")");
+    let run = cli.run_with(&["--invoke", &call], &[], "");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("alice@acme.test"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("ok("), "{}", run.stdout);
+}
