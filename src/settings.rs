@@ -11,6 +11,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.gitbook.com";
 pub const ENV_BASE_URL: &str = "GITBOOK_API_URL";
 pub const ENV_ORG: &str = "GITBOOK_ORG";
 pub const ENV_TOKEN: &str = "GITBOOK_TOKEN";
+/// `1` or `true` accepts a plain `http://` base URL (local stand-ins only).
+pub const ENV_ALLOW_INSECURE_HTTP: &str = "GITBOOK_ALLOW_INSECURE_HTTP";
 
 /// The caller's settings as given; every `None` falls back to the environment
 /// and then to the default.
@@ -201,7 +203,10 @@ impl RawSettings {
         let pick = |given: Option<String>, var: &str| {
             given.filter(|v| !v.trim().is_empty()).or_else(|| env(var).filter(|v| !v.trim().is_empty()))
         };
-        let allow_http = self.allow_insecure_http.unwrap_or(false);
+        let allow_http = self
+            .allow_insecure_http
+            .or_else(|| env(ENV_ALLOW_INSECURE_HTTP).map(|v| matches!(v.trim(), "1" | "true" | "yes")))
+            .unwrap_or(false);
         let base_url = pick(self.base_url, ENV_BASE_URL).unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base_url = BaseUrl::parse(&base_url, allow_http)?;
         let organization = pick(self.organization, ENV_ORG).ok_or_else(|| {

@@ -18,7 +18,11 @@ use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::sync::ProxyPre;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+mod incoming;
+pub use incoming::HttpReply;
 
 mod outbound;
 pub use outbound::OutboundPolicy;
@@ -101,6 +105,7 @@ pub struct Output {
 pub struct Host {
     engine: Engine,
     pre: DirectorySyncPre<State>,
+    proxy: ProxyPre<State>,
     config: HostConfig,
     ticker_stop: Arc<AtomicBool>,
 }
@@ -124,7 +129,9 @@ impl Host {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
-        let pre = DirectorySyncPre::new(linker.instantiate_pre(&component)?)?;
+        let instance_pre = linker.instantiate_pre(&component)?;
+        let pre = DirectorySyncPre::new(instance_pre.clone())?;
+        let proxy = ProxyPre::new(instance_pre)?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
         let (ticking_engine, stop) = (engine.clone(), ticker_stop.clone());
@@ -134,7 +141,7 @@ impl Host {
                 ticking_engine.increment_epoch();
             }
         });
-        Ok(Host { engine, pre, config, ticker_stop })
+        Ok(Host { engine, pre, proxy, config, ticker_stop })
     }
 
     pub fn engine(&self) -> &Engine {
@@ -145,7 +152,7 @@ impl Host {
         &self.config
     }
 
-    fn store(&self) -> (Store<State>, Option<(MemoryOutputPipe, MemoryOutputPipe)>) {
+    pub(crate) fn store(&self) -> (Store<State>, Option<(MemoryOutputPipe, MemoryOutputPipe)>) {
         let mut wasi = WasiCtx::builder();
         wasi.envs(&self.config.env);
         let pipes = if self.config.inherit_stdio {

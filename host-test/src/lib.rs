@@ -6,7 +6,7 @@ pub mod demo;
 pub mod host;
 pub mod standin;
 
-pub use host::{component_path, new_engine, Host, HostConfig, Output};
+pub use host::{component_path, new_engine, Host, HostConfig, HttpReply, Output};
 
 /// The wasmtime this host is built on, for embedders and tests.
 pub use wasmtime;

@@ -356,7 +356,8 @@ impl Options {
             base_url: self.api_url.clone(),
             organization: self.org.clone(),
             token: self.token.clone(),
-            allow_insecure_http: Some(self.allow_insecure_http),
+            // Without the flag, the environment may still allow it.
+            allow_insecure_http: self.allow_insecure_http.then_some(true),
             retry: self.retry,
             timeouts: self.timeout.map(|t| Timeouts { connect: t, first_byte: t, between_bytes: t }),
         }

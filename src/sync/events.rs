@@ -66,10 +66,25 @@ pub fn apply<I: Io>(
     defaults: &JoinDefaults,
     events: &[DirectoryEvent],
 ) -> Vec<EventResult> {
+    let (results, deferred) = apply_while(client, defaults, events, || true);
+    debug_assert!(deferred.is_empty());
+    results
+}
+
+/// Like [`apply`], but before each step asks `has_time`; once it says no,
+/// the events not yet attempted are returned as deferred (in order) instead
+/// of being applied. The results cover every other event, in order.
+pub fn apply_while<'e, I: Io>(
+    client: &mut Client<'_, I>,
+    defaults: &JoinDefaults,
+    events: &'e [DirectoryEvent],
+    mut has_time: impl FnMut() -> bool,
+) -> (Vec<EventResult>, Vec<&'e DirectoryEvent>) {
     let mut results: Vec<Option<EventResult>> = vec![None; events.len()];
     let mut seen = HashSet::new();
     let mut teams = TeamCache::default();
     let mut joins: Vec<usize> = Vec::new();
+    let mut out_of_time = false;
     for (i, event) in events.iter().enumerate() {
         if let Some(id) = &event.id {
             if !seen.insert(id.as_str()) {
@@ -81,6 +96,10 @@ pub fn apply<I: Io>(
                 continue;
             }
         }
+        if !has_time() {
+            out_of_time = true;
+            break;
+        }
         if matches!(event.event, Event::Joined { .. }) {
             joins.push(i);
             continue;
@@ -89,8 +108,18 @@ pub fn apply<I: Io>(
         flush_joins(client, defaults, events, &mut joins, &mut results);
         results[i] = Some(apply_one(client, &mut teams, event));
     }
-    flush_joins(client, defaults, events, &mut joins, &mut results);
-    results.into_iter().map(|r| r.expect("every event has a result")).collect()
+    if !out_of_time || has_time() {
+        flush_joins(client, defaults, events, &mut joins, &mut results);
+    }
+    let mut done = Vec::new();
+    let mut deferred = Vec::new();
+    for (event, result) in events.iter().zip(results) {
+        match result {
+            Some(result) => done.push(result),
+            None => deferred.push(event),
+        }
+    }
+    (done, deferred)
 }
 
 fn apply_one<I: Io>(client: &mut Client<'_, I>, teams: &mut TeamCache, event: &DirectoryEvent) -> EventResult {
@@ -276,6 +305,29 @@ mod tests {
         let statuses: Vec<Status> = results.iter().map(|r| r.status).collect();
         assert_eq!(statuses, [Status::Applied, Status::Applied, Status::Ignored]);
         assert_eq!(results[1].detail, "invited b@x.io as admin (user ub)");
+    }
+
+    #[test]
+    fn events_left_when_time_runs_out_are_deferred_not_attempted() {
+        let events = generic::parse(
+            br#"[
+            {"type": "user.left", "userId": "u1"},
+            {"type": "user.joined", "email": "a@x.io"},
+            {"type": "user.left", "userId": "u2"}
+        ]"#,
+        )
+        .unwrap();
+        let settings = settings();
+        let mut io = ScriptedIo::new([json(205, "")]);
+        let mut budget = 1;
+        let (results, deferred) =
+            apply_while(&mut Client::new(&settings, &mut io), &JoinDefaults::default(), &events, || {
+                budget -= 1;
+                budget >= 0
+            });
+        assert_eq!(results.len(), 1);
+        assert_eq!(deferred.len(), 2);
+        assert_eq!(io.sent.len(), 1, "nothing is sent for deferred events");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod exports;
 mod run;
+mod serve;
 mod wasi_io;
 
 pub use wasi_io::WasiIo;

@@ -35,12 +35,34 @@ pub struct World {
 }
 
 impl World {
+    /// A world whose component has an empty environment: calls pass settings.
     pub fn new(org: Org) -> World {
+        World::build(org, None)
+    }
+
+    /// A world whose component is configured through its environment, as
+    /// under `wasmtime serve --env …`: the stand-in's URL and credentials,
+    /// plus `env`.
+    pub fn configured(org: Org, env: &[(&str, &str)]) -> World {
+        World::build(org, Some(env))
+    }
+
+    fn build(org: Org, env: Option<&[(&str, &str)]>) -> World {
         let (org_id, token) = (org.id.clone(), org.token.clone());
         let standin = StandIn::start(org).expect("the stand-in starts");
         let (engine, component) = compiled();
-        let host = Host::from_component(engine.clone(), component.clone(), HostConfig::allowing(authority(&standin)))
-            .expect("the host links the component");
+        let mut config = HostConfig::allowing(authority(&standin));
+        if let Some(env) = env {
+            config.env = vec![
+                ("GITBOOK_TOKEN".into(), token.clone()),
+                ("GITBOOK_ORG".into(), org_id.clone()),
+                ("GITBOOK_API_URL".into(), standin.base_url()),
+                ("GITBOOK_ALLOW_INSECURE_HTTP".into(), "1".into()),
+            ];
+            config.env.extend(env.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+        }
+        let host =
+            Host::from_component(engine.clone(), component.clone(), config).expect("the host links the component");
         let mut settings = local_settings(&standin, &org_id, &token);
         // Tests wait milliseconds, not seconds.
         settings.retry =
