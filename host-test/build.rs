@@ -43,8 +43,8 @@ fn main() {
     let status = command.status().expect("could not run cargo to build the component");
     if !status.success() {
         panic!(
-            "building the component failed ({status}). Is the target installed? \
-             Run `rustup target add wasm32-wasip2` and try again."
+            "building the component failed ({status}): see the compiler output above. \
+             If the wasm32-wasip2 target is missing, run `rustup target add wasm32-wasip2`."
         );
     }
     let wasm = target_dir.join("wasm32-wasip2/release/gitbook_directory_sync.wasm");

@@ -10,6 +10,9 @@ pub enum Error {
     InvalidInput { field: String, message: String },
     /// GitBook (or the way to it) failed the operation.
     Api(FailureKind, ApiFailure),
+    /// A reconcile plan was refused because its removals look like a
+    /// mistake; nothing was sent. The message lists who would be removed.
+    SafetyStop(String),
 }
 
 /// What kind of API failure; each is a case of the WIT `error` variant.
@@ -50,7 +53,7 @@ impl Error {
 
     pub fn kind(&self) -> Option<FailureKind> {
         match self {
-            Error::InvalidInput { .. } => None,
+            Error::InvalidInput { .. } | Error::SafetyStop(_) => None,
             Error::Api(kind, _) => Some(*kind),
         }
     }
@@ -126,6 +129,10 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidInput { field, message } => write!(f, "invalid {field}: {message}"),
+            Error::SafetyStop(message) => write!(
+                f,
+                "refused by the deletion safety check: {message} (review the plan; override only if it is right)"
+            ),
             Error::Api(kind, failure) => {
                 write!(f, "{} failed: {}", failure.operation, kind.name())?;
                 if let Some(status) = failure.status {
@@ -159,6 +166,7 @@ impl Error {
             Error::InvalidInput { field, message } => {
                 serde_json::json!({ "kind": "invalid-input", "field": field, "message": message })
             }
+            Error::SafetyStop(message) => serde_json::json!({ "kind": "safety-stop", "message": message }),
             Error::Api(kind, f) => serde_json::json!({
                 "kind": kind.code(),
                 "operation": f.operation,

@@ -259,3 +259,51 @@ fn typed_exports_can_be_invoked_directly() {
     assert!(run.stdout.contains("alice@acme.test"), "{}", run.stdout);
     assert!(run.stdout.starts_with("ok("), "{}", run.stdout);
 }
+
+fn sample_snapshot(extra_users: &[&str]) -> Value {
+    let mut users = vec![
+        serde_json::json!({"email": "alice@acme.test", "role": "admin"}),
+        serde_json::json!({"email": "bob@acme.test", "role": "edit"}),
+        serde_json::json!({"email": "carol@acme.test", "role": "create"}),
+        serde_json::json!({"email": "erin@acme.test", "role": "review"}),
+        serde_json::json!({"email": "frank@acme.test", "role": "comment"}),
+        serde_json::json!({"email": "gina@partner.test", "role": "guest"}),
+    ];
+    users.extend(extra_users.iter().map(|email| serde_json::json!({"email": email})));
+    serde_json::json!({"users": users})
+}
+
+#[test]
+fn sync_prints_the_plan_by_default_and_applies_on_request() {
+    let cli = Cli::sample();
+    // dave is gone from the directory; zed joined.
+    let snapshot = sample_snapshot(&["zed@acme.test"]).to_string();
+    let args = ["--allow-insecure-http", "sync", "-", "--strategy", "sync", "--max-removal-percent", "50"];
+    let run = cli.run_with(&[], &[&args[..], &["--json"]].concat(), &snapshot);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let plan = run.json();
+    assert_eq!(plan["invites"][0]["email"], "zed@acme.test");
+    assert_eq!(plan["removals"][0]["email"], "dave@acme.test");
+    assert!(cli.standin.requests().iter().all(|r| r.method == "GET"), "a dry run only reads");
+
+    let run = cli.run_with(&[], &[&args[..], &["--apply"]].concat(), &snapshot);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("invite        zed@acme.test as read"), "{}", run.stdout);
+    assert!(run.stdout.contains("2 ok, 0 failed"), "{}", run.stdout);
+    assert!(cli.standin.member_by_email("dave@acme.test").is_none());
+    assert!(cli.standin.member_by_email("zed@acme.test").is_some());
+
+    let again = cli.run_with(&[], &args, &snapshot);
+    assert!(again.stdout.contains("nothing to change"), "{}", again.stdout);
+}
+
+#[test]
+fn sync_refuses_a_mass_removal() {
+    let cli = Cli::sample();
+    let run =
+        cli.run_with(&[], &["--allow-insecure-http", "sync", "-", "--strategy", "sync", "--apply"], r#"{"users": []}"#);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("SAFETY STOP"), "{}", run.stdout);
+    assert!(run.stderr.contains("refused by the deletion safety check"), "{}", run.stderr);
+    assert!(cli.standin.requests().iter().all(|r| r.method == "GET"), "nothing was changed");
+}

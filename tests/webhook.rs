@@ -264,3 +264,34 @@ fn a_slow_gitbook_gets_a_bounded_answer_with_the_rest_deferred() {
     // The budget bounds when work starts; the last request started in it may run one latency past it.
     assert!(took < Duration::from_secs(3), "answered in {took:?}");
 }
+
+#[test]
+fn reconcile_over_http_plans_by_default_and_applies_on_request() {
+    let world = world(&[]);
+    let users: Vec<Value> = world
+        .standin
+        .members()
+        .iter()
+        .filter(|m| m.email != "dave@acme.test")
+        .map(|m| json!({"email": m.email, "role": m.role.map_or("guest", |r| r.as_str())}))
+        .collect();
+    let snapshot = json!({"users": users}).to_string();
+    let auth = [("authorization", SECRET)];
+
+    let reply = send(&world, "POST", "/reconcile?strategy=sync&maxRemovalPercent=50", &auth, snapshot.clone());
+    assert_eq!(reply.status, 200, "{}", reply.json());
+    assert_eq!(reply.json()["plan"]["removals"][0]["email"], "dave@acme.test");
+    assert!(world.requests().iter().all(|r| r.method == "GET"));
+
+    let refused = send(&world, "POST", "/reconcile?strategy=sync&apply=true", &auth, snapshot.clone());
+    assert_eq!(refused.status, 409, "one of seven is more than 5%: {}", refused.json());
+    assert!(world.requests().iter().all(|r| r.method == "GET"), "a refused apply sends nothing");
+
+    let applied = send(&world, "POST", "/reconcile?strategy=sync&apply=true&maxRemovalPercent=50", &auth, snapshot);
+    assert_eq!(applied.status, 200, "{}", applied.json());
+    assert_eq!(applied.json()["report"]["counts"]["ok"], 1);
+    assert!(world.standin.member_by_email("dave@acme.test").is_none());
+
+    assert_eq!(send(&world, "POST", "/reconcile", &[], "{}".into()).status, 401);
+    assert_eq!(send(&world, "POST", "/reconcile?strategy=mirror", &auth, "{}".into()).status, 400);
+}

@@ -8,6 +8,7 @@
 //!   epoch deadline per call so a runaway guest is stopped by the host.
 
 use crate::bindings::exports::gitbook::directory_sync::client::Guest as ClientExports;
+use crate::bindings::exports::gitbook::directory_sync::reconcile::Guest as ReconcileExports;
 use crate::bindings::{DirectorySync, DirectorySyncPre};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -183,9 +184,24 @@ impl Host {
         &self,
         f: impl FnOnce(&mut Store<State>, &ClientExports) -> wasmtime::Result<R>,
     ) -> Result<(R, Output)> {
+        self.call_instance(|store, instance| f(store, instance.gitbook_directory_sync_client()))
+    }
+
+    /// Runs `f` against the `reconcile` interface of a fresh instance.
+    pub fn call_reconcile<R>(
+        &self,
+        f: impl FnOnce(&mut Store<State>, &ReconcileExports) -> wasmtime::Result<R>,
+    ) -> Result<(R, Output)> {
+        self.call_instance(|store, instance| f(store, instance.gitbook_directory_sync_reconcile()))
+    }
+
+    fn call_instance<R>(
+        &self,
+        f: impl FnOnce(&mut Store<State>, &DirectorySync) -> wasmtime::Result<R>,
+    ) -> Result<(R, Output)> {
         let (mut store, pipes) = self.store();
         let instance: DirectorySync = self.pre.instantiate(&mut store)?;
-        let result = f(&mut store, instance.gitbook_directory_sync_client());
+        let result = f(&mut store, &instance);
         let output = pipes
             .map(|(stdout, stderr)| Output {
                 stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),

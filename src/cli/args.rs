@@ -13,14 +13,14 @@ pub struct Usage {
 }
 
 /// What the person asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Parsed {
     Help(&'static str),
     Version,
     Run(Box<Invocation>),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Invocation {
     pub options: Options,
     pub command: Command,
@@ -39,7 +39,7 @@ pub struct Options {
     pub timeout: Option<Duration>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     Invite { emails: Vec<String>, role: Option<Role>, sso: bool },
     Remove { target: RemoveTarget },
@@ -50,6 +50,7 @@ pub enum Command {
     SetRole { user_id: String, role: Option<Role> },
     SetSso { user_id: String },
     Apply { source: Source, role: Option<Role>, sso: bool },
+    Sync { source: Source, execute: bool, options: crate::sync::reconcile::Options },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +86,7 @@ Commands:
   members set-role <user-id> <role>  admin, create, edit, review, comment, read or guest
   members set-sso <user-id>          make the user an SSO member
   apply [<file> | -]                 apply directory events (JSON) from a file or stdin
+  sync <snapshot> [--apply]          reconcile with a directory snapshot (dry run unless --apply)
 
 Options (every command):
   --org <id>               GitBook organization ID        [env GITBOOK_ORG]
@@ -157,6 +159,21 @@ stdin, in order, one result per event. Files need `wasmtime run --dir .`.
 Exit code 1 when any event failed.
 ";
 
+const SYNC_HELP: &str = "\
+Usage: sync [<snapshot.json> | -] [--plan | --apply] [--strategy push|sync]
+            [--max-removals N] [--max-removal-percent P] [--allow-mass-removal]
+
+Reads GitBook's members and managed teams, compares them with a directory
+snapshot (JSON, see README) and prints the plan. Nothing changes unless
+--apply is given; then the plan is executed and every action reported.
+
+  --strategy push|sync      push (default): only add; sync: also remove and lower roles
+  --max-removals N          refuse plans removing more than N members    [10]
+  --max-removal-percent P   refuse plans removing more than P% of members [5]
+  --allow-mass-removal      override both limits
+Exit code 1 when the plan is refused by the safety check or an action failed.
+";
+
 fn usage(message: impl Into<String>, help: &'static str) -> Usage {
     Usage { message: message.into(), help }
 }
@@ -197,11 +214,20 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
                 retry_set = true;
             }
             "--timeout" => options.timeout = Some(seconds(arg, &value_of(arg)?)?),
-            "--role" | "--search" | "--email" | "--title" | "--add" | "--remove" | "--default-role" => {
+            "--role"
+            | "--search"
+            | "--email"
+            | "--title"
+            | "--add"
+            | "--remove"
+            | "--default-role"
+            | "--strategy"
+            | "--max-removals"
+            | "--max-removal-percent" => {
                 let value = value_of(arg)?;
                 flags.push((arg.clone(), Some(value)));
             }
-            "--no-sso" => flags.push((arg.clone(), None)),
+            "--no-sso" | "--plan" | "--apply" | "--allow-mass-removal" => flags.push((arg.clone(), None)),
             "-" => positional.push(arg.clone()),
             flag if flag.starts_with('-') => return Err(usage(format!("unknown option {flag}"), MAIN_HELP)),
             _ => positional.push(arg.clone()),
@@ -222,6 +248,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
         "team" if help => return Ok(Parsed::Help(TEAM_HELP)),
         "members" if help => return Ok(Parsed::Help(MEMBERS_HELP)),
         "apply" if help => return Ok(Parsed::Help(APPLY_HELP)),
+        "sync" if help => return Ok(Parsed::Help(SYNC_HELP)),
         _ if help => return Ok(Parsed::Help(MAIN_HELP)),
         "invite" => {
             let flags = Flags::new(flags, &["--role", "--no-sso"], INVITE_HELP)?;
@@ -270,6 +297,43 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
                 role: flags.role("--default-role", APPLY_HELP)?.unwrap_or(Some(Role::Read)),
                 sso: !flags.has("--no-sso"),
             }
+        }
+        "sync" => {
+            let flags = Flags::new(
+                flags,
+                &["--plan", "--apply", "--strategy", "--max-removals", "--max-removal-percent", "--allow-mass-removal"],
+                SYNC_HELP,
+            )?;
+            let source = match operands {
+                [] => Source::Stdin,
+                [path] if path == "-" => Source::Stdin,
+                [path] => Source::File(path.clone()),
+                _ => return Err(usage("sync reads one snapshot file (or stdin)", SYNC_HELP)),
+            };
+            if flags.has("--plan") && flags.has("--apply") {
+                return Err(usage("--plan (a dry run) and --apply exclude each other", SYNC_HELP));
+            }
+            let mut options = crate::sync::reconcile::Options::default();
+            if let Some(strategy) = flags.one("--strategy") {
+                options.strategy = match strategy.as_str() {
+                    "push" => crate::sync::reconcile::Strategy::Push,
+                    "sync" => crate::sync::reconcile::Strategy::Sync,
+                    other => return Err(usage(format!("--strategy is push or sync, not {other:?}"), SYNC_HELP)),
+                };
+            }
+            if let Some(n) = flags.one("--max-removals") {
+                options.max_removals = number("--max-removals", &n)? as usize;
+            }
+            if let Some(p) = flags.one("--max-removal-percent") {
+                options.max_removal_percent = p
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| (0.0..=100.0).contains(p))
+                    .ok_or_else(|| usage("--max-removal-percent takes a number from 0 to 100", SYNC_HELP))?;
+            }
+            options.allow_mass_removal = flags.has("--allow-mass-removal");
+            Command::Sync { source, execute: flags.has("--apply"), options }
         }
         other => return Err(usage(format!("unknown command {other:?}"), MAIN_HELP)),
     };
@@ -428,6 +492,24 @@ mod tests {
             run("apply events.json --default-role comment").command,
             Command::Apply { source: Source::File("events.json".into()), role: Some(Role::Comment), sso: true }
         );
+    }
+
+    #[test]
+    fn sync_is_a_dry_run_unless_asked_to_apply() {
+        let Command::Sync { source, execute, options } = run("sync snapshot.json").command else { panic!() };
+        assert_eq!((source, execute), (Source::File("snapshot.json".into()), false));
+        assert_eq!(options, crate::sync::reconcile::Options::default());
+        let Command::Sync { execute, options, .. } =
+            run("sync - --apply --strategy sync --max-removals 3 --max-removal-percent 2.5 --allow-mass-removal")
+                .command
+        else {
+            panic!()
+        };
+        assert!(execute && options.allow_mass_removal);
+        assert_eq!((options.max_removals, options.max_removal_percent), (3, 2.5));
+        assert_eq!(options.strategy, crate::sync::reconcile::Strategy::Sync);
+        assert_eq!(fails("sync s.json --plan --apply"), "--plan (a dry run) and --apply exclude each other");
+        assert_eq!(fails("sync s.json --strategy mirror"), "--strategy is push or sync, not \"mirror\"");
     }
 
     #[test]

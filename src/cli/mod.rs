@@ -16,6 +16,7 @@ use crate::gitbook::ops::{Invite, MemberFilter, TeamTitle};
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::sync::events::{self, JoinDefaults, Status};
+use crate::sync::reconcile;
 use crate::validate::{self, Email, GitBookId};
 use args::{Command, Invocation, Parsed, RemoveTarget, Source, TeamArg};
 use output::Printer;
@@ -164,6 +165,27 @@ fn execute<I: Io>(
             let results = events::apply(client, &JoinDefaults { role: *role, sso: *sso }, &parsed);
             print.results(&results);
             if results.iter().any(|r| r.status == Status::Failed) {
+                return Ok(EXIT_FAILED);
+            }
+        }
+        Command::Sync { source, execute, options: plan_options } => {
+            let body = match source {
+                Source::Stdin => print.console.read_stdin(),
+                Source::File(path) => print.console.read_file(path),
+            }
+            .map_err(|why| Error::invalid("snapshot", why))?;
+            let (plan, sso) = crate::sync::plan_snapshot(client, &body, plan_options)?;
+            if !execute {
+                print.plan(&plan, None);
+                return Ok(if plan.safety.is_some() { EXIT_FAILED } else { EXIT_OK });
+            }
+            if let Some(stop) = &plan.safety {
+                print.plan(&plan, None);
+                return Err(Error::SafetyStop(stop.reason.clone()));
+            }
+            let report = reconcile::apply(client, &plan, sso)?;
+            print.plan(&plan, Some(&report));
+            if !report.is_success() {
                 return Ok(EXIT_FAILED);
             }
         }

@@ -4,8 +4,9 @@
 use super::Console;
 use crate::gitbook::model::{InviteResult, Member, Removal};
 use crate::gitbook::ops::Invite;
-use crate::role::role_or_guest_name;
+use crate::role::{role_or_guest_name, Role};
 use crate::sync::events::{EventResult, Status};
+use crate::sync::reconcile::{Outcome, Plan, Report};
 use crate::validate::{GitBookId, MemberRef};
 use serde_json::json;
 
@@ -164,6 +165,88 @@ impl<C: Console> Printer<'_, C> {
             text.push_str(&format!("{mark}{id} {}: {}\n", result.kind, result.detail));
         }
         text.push_str(&format!("{applied} applied, {ignored} ignored, {failed} failed\n"));
+        self.console.out(&text);
+    }
+}
+
+impl<C: Console> Printer<'_, C> {
+    /// A reconcile plan, and the report when it was applied.
+    pub fn plan(&mut self, plan: &Plan, report: Option<&Report>) {
+        if self.json {
+            let plan = serde_json::to_value(plan).unwrap_or_default();
+            return match report {
+                None => self.document(plan),
+                Some(report) => {
+                    let report = serde_json::to_value(report).unwrap_or_default();
+                    self.document(json!({ "plan": plan, "report": report }))
+                }
+            };
+        }
+        let role = |r: Option<Role>| role_or_guest_name(r);
+        let mut text = format!(
+            "Plan ({:?} strategy) for {} members, {} directory users in scope:\n",
+            plan.strategy, plan.summary.current_members, plan.summary.in_scope_users
+        )
+        .to_lowercase();
+        for title in &plan.create_teams {
+            text.push_str(&format!("  create team   {:?}\n", title.as_str()));
+        }
+        for invite in &plan.invites {
+            text.push_str(&format!("  invite        {} as {}\n", invite.email, role(invite.role)));
+        }
+        for update in &plan.team_updates {
+            let adds: Vec<&str> = update.add.iter().map(|r| r.as_str()).collect();
+            let removes: Vec<String> = update.remove.iter().map(|id| id.to_string()).collect();
+            text.push_str(&format!(
+                "  update team   {:?}: +{} -{} {}\n",
+                update.title.as_str(),
+                adds.len(),
+                removes.len(),
+                [
+                    adds.iter().map(|a| format!("+{a}")).collect::<Vec<_>>(),
+                    removes.iter().map(|r| format!("-{r}")).collect()
+                ]
+                .concat()
+                .join(" ")
+            ));
+        }
+        for change in &plan.role_changes {
+            text.push_str(&format!("  change role   {}: {} -> {}\n", change.email, role(change.from), role(change.to)));
+        }
+        for removal in &plan.removals {
+            text.push_str(&format!("  remove        {} ({})\n", removal.email, removal.user_id));
+        }
+        for skipped in &plan.skipped {
+            let who = skipped.email.as_deref().or(skipped.user_id.as_deref()).unwrap_or("-");
+            text.push_str(&format!("  skip          {who}: {}\n", skipped.reason));
+        }
+        if plan.is_empty() {
+            text.push_str("  nothing to change: GitBook matches the snapshot\n");
+        }
+        if let Some(stop) = &plan.safety {
+            text.push_str(&format!(
+                "SAFETY STOP: {}. Apply would be refused; review the plan, then rerun with --allow-mass-removal if it is right.\n",
+                stop.reason
+            ));
+        }
+        match report {
+            None if !plan.is_empty() && plan.safety.is_none() => {
+                text.push_str("Dry run: rerun with --apply to make these changes.\n")
+            }
+            None => {}
+            Some(report) => {
+                text.push_str("Applied:\n");
+                for action in &report.actions {
+                    let mark = if action.outcome == Outcome::Ok { "ok    " } else { "FAILED" };
+                    text.push_str(&format!("  {mark} {:?} {}: {}\n", action.kind, action.target, action.detail));
+                }
+                let c = &report.counts;
+                text.push_str(&format!("{} ok, {} failed, {} not attempted\n", c.ok, c.failed, c.not_attempted));
+                if let Some(why) = &report.stopped {
+                    text.push_str(&format!("Stopped early: {why}\n"));
+                }
+            }
+        }
         self.console.out(&text);
     }
 }

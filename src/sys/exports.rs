@@ -20,11 +20,11 @@ wit_bindgen::generate!({
 use exports::gitbook::directory_sync::client::Guest;
 use exports::gitbook::directory_sync::types as wit;
 
-struct Component;
+pub(super) struct Component;
 
 export!(Component);
 
-fn with_client<T>(
+pub(super) fn with_client<T>(
     settings: wit::Settings,
     run: impl FnOnce(&mut Client<'_, WasiIo>) -> Result<T, Error>,
 ) -> Result<T, wit::Error> {
@@ -167,7 +167,7 @@ fn from_wit_filter(filter: wit::MemberFilter) -> Result<MemberFilter, Error> {
     MemberFilter::parse(role, filter.search.as_deref())
 }
 
-fn from_wit_role(role: wit::Role) -> Role {
+pub(super) fn from_wit_role(role: wit::Role) -> Role {
     match role {
         wit::Role::Admin => Role::Admin,
         wit::Role::Create => Role::Create,
@@ -178,7 +178,7 @@ fn from_wit_role(role: wit::Role) -> Role {
     }
 }
 
-fn to_wit_role(role: Role) -> wit::Role {
+pub(super) fn to_wit_role(role: Role) -> wit::Role {
     match role {
         Role::Admin => wit::Role::Admin,
         Role::Create => wit::Role::Create,
@@ -221,6 +221,7 @@ fn to_wit_error(error: Error) -> wit::Error {
         Error::InvalidInput { field, message } => {
             return wit::Error::InvalidInput(wit::InvalidInput { field, message })
         }
+        Error::SafetyStop(message) => return wit::Error::SafetyStop(message),
         Error::Api(kind, failure) => (kind, failure),
     };
     let ApiFailure { operation, status, message, attempts, elapsed_ms, retry_after_ms } = failure;

@@ -3,6 +3,7 @@
 //! never names a WASI binding.
 
 mod exports;
+mod reconcile;
 mod run;
 mod serve;
 mod wasi_io;

@@ -65,8 +65,15 @@ fn handle(request: &IncomingRequest) -> Reply {
     match route {
         Route::Health => webhook::health_reply(),
         Route::OktaVerification { challenge } => webhook::verification_reply(&challenge),
+        Route::Reconcile { apply, options } => {
+            let body = match read_body(request, webhook::MAX_SNAPSHOT_BYTES) {
+                Ok(body) => body,
+                Err(reply) => return reply,
+            };
+            reconcile(&body, apply, &options)
+        }
         Route::Events => {
-            let body = match read_body(request) {
+            let body = match read_body(request, webhook::MAX_BODY_BYTES) {
                 Ok(body) => body,
                 Err(reply) => return reply,
             };
@@ -105,15 +112,38 @@ fn apply(items: Vec<okta::Item>, config: &webhook::Config) -> Reply {
     webhook::results_reply(&results, &ignored, &deferred)
 }
 
-/// Reads the body, refusing more than [`webhook::MAX_BODY_BYTES`] (413)
-/// without reading the rest.
-fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, Reply> {
+/// Plans (and, when asked, applies) a reconcile. Synchronous and not bound
+/// by the event budget: it is for schedulers, not for event hooks.
+fn reconcile(body: &[u8], apply: bool, options: &crate::sync::reconcile::Options) -> Reply {
+    let settings = match RawSettings::default().resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => return Reply::error(500, format!("the service is misconfigured: {error}")),
+    };
+    let mut client = Client::new(&settings, WasiIo);
+    let (plan, sso) = match crate::sync::plan_snapshot(&mut client, body, options) {
+        Ok(planned) => planned,
+        Err(error @ crate::error::Error::InvalidInput { .. }) => return Reply::error(400, error.to_string()),
+        Err(error) => return Reply::error(502, error.to_string()),
+    };
+    if !apply {
+        return webhook::reconcile_reply(&plan, None, None);
+    }
+    match crate::sync::reconcile::apply(&mut client, &plan, sso) {
+        Ok(report) => webhook::reconcile_reply(&plan, Some(&report), None),
+        Err(error @ crate::error::Error::SafetyStop(_)) => webhook::reconcile_reply(&plan, None, Some(&error)),
+        Err(error) => Reply::error(502, error.to_string()),
+    }
+}
+
+/// Reads the body, refusing more than `limit` bytes (413) without reading
+/// the rest.
+fn read_body(request: &IncomingRequest, limit: usize) -> Result<Vec<u8>, Reply> {
     let declared = request
         .headers()
         .get("content-length")
         .first()
         .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok());
-    if declared.is_some_and(|length| length > webhook::MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|length| length > limit as u64) {
         return Err(Reply::too_large());
     }
     let incoming = request.consume().map_err(|()| Reply::error(500, "the request body was already read"))?;
@@ -123,7 +153,7 @@ fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, Reply> {
         match stream.blocking_read(64 * 1024) {
             Ok(chunk) => {
                 body.extend_from_slice(&chunk);
-                if body.len() > webhook::MAX_BODY_BYTES {
+                if body.len() > limit {
                     return Err(Reply::too_large());
                 }
             }

@@ -94,6 +94,7 @@ pub use okta::ENV_GROUP_TEAMS;
 
 pub const EVENTS_PATH: &str = "/events";
 pub const HEALTH_PATH: &str = "/healthz";
+pub const RECONCILE_PATH: &str = "/reconcile";
 /// Okta's verification header, lower case.
 pub const CHALLENGE_HEADER: &str = "x-okta-verification-challenge";
 /// Longest verification challenge echoed back.
@@ -220,7 +221,7 @@ impl Reply {
 }
 
 /// What a request is for, once accepted.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Route {
     /// Okta's verification: answer [`verification_reply`].
     OktaVerification { challenge: String },
@@ -228,6 +229,83 @@ pub enum Route {
     Events,
     /// Answer [`health_reply`].
     Health,
+    /// `POST /reconcile`: plan against the body's snapshot; apply it too
+    /// when `apply` is set (`?apply=true`).
+    Reconcile { apply: bool, options: crate::sync::reconcile::Options },
+}
+
+/// Largest snapshot `POST /reconcile` accepts (about 100,000 users).
+pub const MAX_SNAPSHOT_BYTES: usize = 32 * 1024 * 1024;
+
+/// The reconcile options from the query string: `apply`, `strategy`
+/// (`push`|`sync`), `maxRemovals`, `maxRemovalPercent`, `allowMassRemoval`.
+fn reconcile_route(query: &str) -> Result<Route, Reply> {
+    let mut options = crate::sync::reconcile::Options::default();
+    let mut apply = false;
+    let flag = |name: &str, value: &str| match value {
+        "" | "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(Reply::error(400, format!("{name} is true or false"))),
+    };
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match name {
+            "apply" => apply = flag(name, value)?,
+            "allowMassRemoval" => options.allow_mass_removal = flag(name, value)?,
+            "strategy" => {
+                options.strategy = match value {
+                    "push" => crate::sync::reconcile::Strategy::Push,
+                    "sync" => crate::sync::reconcile::Strategy::Sync,
+                    _ => return Err(Reply::error(400, "strategy is push or sync")),
+                }
+            }
+            "maxRemovals" => {
+                options.max_removals = value.parse().map_err(|_| Reply::error(400, "maxRemovals is a whole number"))?
+            }
+            "maxRemovalPercent" => {
+                options.max_removal_percent = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| (0.0..=100.0).contains(p))
+                    .ok_or_else(|| Reply::error(400, "maxRemovalPercent is a number from 0 to 100"))?
+            }
+            other => {
+                return Err(Reply::error(
+                    400,
+                    format!(
+                        "unknown parameter {}; /reconcile takes apply, strategy, maxRemovals, maxRemovalPercent, \
+                         allowMassRemoval",
+                        crate::validate::printable(other)
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(Route::Reconcile { apply, options })
+}
+
+/// The reply to a reconcile: the plan, the report when applied. 200 when
+/// everything planned was done (or only planned); 409 when the safety check
+/// refused an apply (nothing was sent); 207 when some actions failed.
+pub fn reconcile_reply(
+    plan: &crate::sync::reconcile::Plan,
+    report: Option<&crate::sync::reconcile::Report>,
+    refused: Option<&Error>,
+) -> Reply {
+    let plan_json = serde_json::to_value(plan).unwrap_or(Value::Null);
+    match (report, refused) {
+        (_, Some(error)) => {
+            Reply::json(409, json!({ "error": { "code": 409, "message": error.to_string() }, "plan": plan_json }))
+        }
+        (None, None) => Reply::json(200, json!({ "plan": plan_json })),
+        (Some(report), None) => {
+            let status = if report.is_success() { 200 } else { 207 };
+            Reply::json(
+                status,
+                json!({ "plan": plan_json, "report": serde_json::to_value(report).unwrap_or(Value::Null) }),
+            )
+        }
+    }
 }
 
 /// Decides from the request head alone (before reading the body): the route,
@@ -269,9 +347,17 @@ pub fn route(head: &Head, config: &Config) -> Result<Route, Reply> {
                 )),
             }
         }
-        _ => {
-            Err(Reply::error(404, format!("no such path; the webhook serves POST {EVENTS_PATH} and GET {HEALTH_PATH}")))
+        RECONCILE_PATH => {
+            if head.method != "POST" {
+                return Err(method_not_allowed("POST"));
+            }
+            authenticate(head, config)?;
+            reconcile_route(head.path.split_once('?').map_or("", |(_, q)| q))
         }
+        _ => Err(Reply::error(
+            404,
+            format!("no such path; the webhook serves POST {EVENTS_PATH}, POST {RECONCILE_PATH} and GET {HEALTH_PATH}"),
+        )),
     }
 }
 
@@ -382,6 +468,7 @@ fn result_entry(result: &EventResult) -> Value {
             Error::InvalidInput { .. } => {
                 json!({"kind": "invalid-input", "status": null, "message": error.to_string()})
             }
+            Error::SafetyStop(message) => json!({"kind": "safety-stop", "status": null, "message": message}),
             Error::Api(kind, failure) => {
                 json!({"kind": kind.code(), "status": failure.status, "message": failure.message})
             }

@@ -88,6 +88,22 @@ impl World {
         result
     }
 
+    /// Calls the `reconcile` interface in a fresh instance.
+    pub fn reconcile<R>(
+        &self,
+        f: impl FnOnce(
+            &mut wasmtime::Store<host_test::host::State>,
+            &host_test::bindings::exports::gitbook::directory_sync::reconcile::Guest,
+            &Settings,
+        ) -> wasmtime::Result<R>,
+    ) -> R {
+        let (result, _output) = self
+            .host
+            .call_reconcile(|store, reconcile| f(store, reconcile, &self.settings))
+            .expect("the call does not trap");
+        result
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.standin.requests()
     }
@@ -123,5 +139,6 @@ pub fn failure(error: &Error) -> &ApiFailure {
         | Error::InvalidResponse(f)
         | Error::Transport(f) => f,
         Error::InvalidInput(input) => panic!("expected an API failure, got invalid input {input:?}"),
+        Error::SafetyStop(message) => panic!("expected an API failure, got a safety stop: {message}"),
     }
 }

@@ -1,0 +1,292 @@
+//! Carries out a plan and records every action with GitBook's answer: the
+//! audit trail of a reconciliation.
+//!
+//! Order: create teams (their new IDs are needed next) → invites (so new
+//! people can be added to teams by email) → team updates → role changes →
+//! removals last, so a run cut short has added before it took away. One
+//! failed action does not stop the others, except an unauthorized or
+//! forbidden answer: every later request would fail the same way.
+
+use super::plan::{Plan, PlannedInvite};
+use super::safety::SafetyStop;
+use super::ser;
+use super::snapshot::title_key;
+use crate::error::{ApiFailure, Error, FailureKind};
+use crate::gitbook::client::MAX_INVITE_BATCH;
+use crate::gitbook::model::Removal;
+use crate::gitbook::ops::{Invite, Invitee, TeamTitle};
+use crate::gitbook::Client;
+use crate::io::Io;
+use crate::role::role_or_guest_name;
+use crate::validate::{printable, Email, GitBookId, MemberRef};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// At most this many removals are named in a refusal message.
+const NAMED_IN_REFUSAL: usize = 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionKind {
+    CreateTeam,
+    Invite,
+    UpdateTeam,
+    ChangeRole,
+    RemoveMember,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+    Failed,
+}
+
+/// One action and GitBook's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    pub kind: ActionKind,
+    /// Who or what: an email, a team title, `email (user ID)`.
+    pub target: String,
+    pub outcome: Outcome,
+    /// What was done, or why not, for people.
+    pub detail: String,
+    /// The failure, serialized as [`Error::to_json`].
+    #[serde(serialize_with = "ser::error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<Error>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportCounts {
+    /// Actions in the plan.
+    pub planned: usize,
+    pub ok: usize,
+    pub failed: usize,
+    /// Actions never tried because the run stopped early.
+    pub not_attempted: usize,
+}
+
+/// What apply did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub actions: Vec<Action>,
+    pub counts: ReportCounts,
+    /// Why the run stopped before the end, if it did.
+    pub stopped: Option<String>,
+}
+
+impl Report {
+    /// Every planned action was carried out.
+    pub fn is_success(&self) -> bool {
+        self.counts.failed == 0 && self.counts.not_attempted == 0
+    }
+}
+
+/// Applies `plan`, inviting with `sso`. A plan with a safety stop is refused
+/// (`Error::SafetyStop`, naming who would be removed) and nothing is
+/// sent; otherwise the report holds every action's outcome.
+pub fn apply<I: Io>(client: &mut Client<'_, I>, plan: &Plan, sso: bool) -> Result<Report, Error> {
+    if let Some(stop) = &plan.safety {
+        return Err(refusal(stop));
+    }
+    let mut log = Log::default();
+    let created = create_teams(client, plan, &mut log);
+    let failed_invites = invite(client, plan, sso, &mut log);
+    update_teams(client, plan, &created, &failed_invites, &mut log);
+    change_roles(client, plan, &mut log);
+    remove_members(client, plan, &mut log);
+    let planned = plan.create_teams.len()
+        + plan.invites.len()
+        + plan.team_updates.len()
+        + plan.role_changes.len()
+        + plan.removals.len();
+    Ok(log.into_report(planned))
+}
+
+fn refusal(stop: &SafetyStop) -> Error {
+    let mut named: Vec<String> =
+        stop.would_remove.iter().take(NAMED_IN_REFUSAL).map(|r| format!("{} ({})", r.email, r.user_id)).collect();
+    if stop.would_remove.len() > NAMED_IN_REFUSAL {
+        named.push(format!("and {} more", stop.would_remove.len() - NAMED_IN_REFUSAL));
+    }
+    let who = if named.is_empty() { "no member".to_owned() } else { named.join(", ") };
+    Error::SafetyStop(format!("{}; it would remove: {who}", stop.reason))
+}
+
+/// The actions so far, and whether the run must stop.
+#[derive(Default)]
+struct Log {
+    actions: Vec<Action>,
+    stopped: Option<String>,
+}
+
+impl Log {
+    fn stopped(&self) -> bool {
+        self.stopped.is_some()
+    }
+
+    fn record(&mut self, kind: ActionKind, target: String, result: Result<String, Error>) {
+        match result {
+            Ok(detail) => self.actions.push(Action { kind, target, outcome: Outcome::Ok, detail, error: None }),
+            Err(error) => {
+                if matches!(error.kind(), Some(FailureKind::Unauthorized | FailureKind::Forbidden)) {
+                    self.stopped.get_or_insert_with(|| {
+                        format!("stopped after {target} failed: {error}; nothing after it was attempted")
+                    });
+                }
+                let detail = error.to_string();
+                self.actions.push(Action { kind, target, outcome: Outcome::Failed, detail, error: Some(error) });
+            }
+        }
+    }
+
+    fn into_report(self, planned: usize) -> Report {
+        let ok = self.actions.iter().filter(|a| a.outcome == Outcome::Ok).count();
+        let failed = self.actions.len() - ok;
+        let counts = ReportCounts { planned, ok, failed, not_attempted: planned.saturating_sub(self.actions.len()) };
+        Report { actions: self.actions, counts, stopped: self.stopped }
+    }
+}
+
+/// Creates the missing teams; returns the new IDs by title key.
+fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -> HashMap<String, GitBookId> {
+    let mut created = HashMap::new();
+    for title in &plan.create_teams {
+        if log.stopped() {
+            break;
+        }
+        let result = client.create_team(title).and_then(|team| {
+            let id = GitBookId::parse("team-id", &team.id).map_err(|_| {
+                failure(
+                    "create team",
+                    FailureKind::InvalidResponse,
+                    format!("GitBook created the team with the ID {}, which is not a valid ID", printable(&team.id)),
+                )
+            })?;
+            let detail = format!("created team {id}");
+            created.insert(title_key(title), id);
+            Ok(detail)
+        });
+        log.record(ActionKind::CreateTeam, title.as_str().to_owned(), result);
+    }
+    created
+}
+
+/// Sends the invites in batches of at most [`MAX_INVITE_BATCH`], each
+/// person with their own role; returns the emails whose invite failed.
+fn invite<I: Io>(client: &mut Client<'_, I>, plan: &Plan, sso: bool, log: &mut Log) -> HashSet<Email> {
+    let mut failed = HashSet::new();
+    for batch in plan.invites.chunks(MAX_INVITE_BATCH) {
+        if log.stopped() {
+            break;
+        }
+        let with_roles = batch.iter().map(|i| Invitee { email: i.email.clone(), role: i.role }).collect();
+        let invite = Invite { emails: vec![], with_roles, default_role: plan.default_role, sso };
+        match client.invite(&invite) {
+            Ok(result) => {
+                // GitBook lists the new users in request order.
+                let ids = (result.user_ids.len() == batch.len()).then_some(&result.user_ids);
+                for (n, PlannedInvite { email, role }) in batch.iter().enumerate() {
+                    let mut detail = format!("invited as {}", role_or_guest_name(*role));
+                    if let Some(ids) = ids {
+                        detail.push_str(&format!(" (user {})", ids[n]));
+                    }
+                    if result.failed_sso_emails.iter().any(|e| e.eq_ignore_ascii_case(email.as_str())) {
+                        detail.push_str("; not made an SSO user: the email belongs to another organization");
+                    }
+                    log.record(ActionKind::Invite, email.to_string(), Ok(detail));
+                }
+            }
+            Err(error) => {
+                for PlannedInvite { email, .. } in batch {
+                    failed.insert(email.clone());
+                    log.record(ActionKind::Invite, email.to_string(), Err(error.clone()));
+                }
+            }
+        }
+    }
+    failed
+}
+
+/// One `PUT …/teams/{id}/members` per team. People whose invite failed are
+/// left out of the additions (GitBook would refuse or re-invite them).
+fn update_teams<I: Io>(
+    client: &mut Client<'_, I>,
+    plan: &Plan,
+    created: &HashMap<String, GitBookId>,
+    failed_invites: &HashSet<Email>,
+    log: &mut Log,
+) {
+    for update in &plan.team_updates {
+        if log.stopped() {
+            break;
+        }
+        let id = update.team_id.clone().or_else(|| created.get(&title_key(&update.title)).cloned());
+        let target = match &id {
+            Some(id) => format!("{} ({id})", update.title.as_str()),
+            None => update.title.as_str().to_owned(),
+        };
+        let Some(id) = id else {
+            log.record(ActionKind::UpdateTeam, target, Err(not_created(&update.title)));
+            continue;
+        };
+        let (add, dropped): (Vec<MemberRef>, Vec<MemberRef>) = update
+            .add
+            .iter()
+            .cloned()
+            .partition(|m| !matches!(m, MemberRef::Email(email) if failed_invites.contains(email)));
+        let remove: Vec<MemberRef> = update.remove.iter().cloned().map(MemberRef::Id).collect();
+        let result = client.update_team_members(&id, &add, &remove).map(|()| {
+            let mut detail = format!("{} added, {} removed", add.len(), update.remove.len());
+            if !dropped.is_empty() {
+                detail.push_str(&format!("; {} not added because their invite failed", dropped.len()));
+            }
+            detail
+        });
+        log.record(ActionKind::UpdateTeam, target, result);
+    }
+}
+
+fn change_roles<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) {
+    for change in &plan.role_changes {
+        if log.stopped() {
+            break;
+        }
+        let result = client.set_member_role(&change.user_id, change.to).map(|_| {
+            format!("role changed from {} to {}", role_or_guest_name(change.from), role_or_guest_name(change.to))
+        });
+        log.record(ActionKind::ChangeRole, format!("{} ({})", change.email, change.user_id), result);
+    }
+}
+
+fn remove_members<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) {
+    for removal in &plan.removals {
+        if log.stopped() {
+            break;
+        }
+        let result = client.remove_member(&removal.user_id).map(|outcome| match outcome {
+            Removal::Deleted => "removed from the organization".to_owned(),
+            Removal::NotAMember => "was no longer a member".to_owned(),
+            Removal::ApprovalRequested => "removal sent to the organization's admins for approval".to_owned(),
+        });
+        log.record(ActionKind::RemoveMember, format!("{} ({})", removal.email, removal.user_id), result);
+    }
+}
+
+fn not_created(title: &TeamTitle) -> Error {
+    failure(
+        "update team members",
+        FailureKind::NotFound,
+        format!(
+            "the team {} was not created (see its create-team action), so nobody was added",
+            printable(title.as_str())
+        ),
+    )
+}
+
+fn failure(operation: &'static str, kind: FailureKind, message: String) -> Error {
+    Error::Api(kind, ApiFailure { operation, status: None, message, attempts: 0, elapsed_ms: 0, retry_after_ms: None })
+}

@@ -1,0 +1,235 @@
+//! The directory snapshot, parsed into validated values, and the rules that
+//! say who is managed, with which role and in which teams. The format is
+//! documented in the [module doc](super).
+
+use super::fields::Object;
+use crate::error::Error;
+use crate::gitbook::ops::TeamTitle;
+use crate::role::{parse_role_or_guest, Role};
+use crate::validate::{printable, Email, MemberRef};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Directory group names are matched exactly (after trimming) and kept short.
+const MAX_GROUP_LEN: usize = 256;
+
+/// Everyone the directory lists, and the rules mapping them to GitBook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub users: Vec<DirectoryUser>,
+    pub rules: Rules,
+}
+
+/// One person in the directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectoryUser {
+    pub email: Email,
+    /// The user's own role, if the snapshot gives one (`Some(None)`: guest).
+    pub role: Option<Option<Role>>,
+    pub groups: Vec<String>,
+}
+
+/// How directory users map to GitBook.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rules {
+    /// Directory group → GitBook team title.
+    pub group_teams: BTreeMap<String, TeamTitle>,
+    /// Directory group → role (`None`: guest); the highest applicable wins.
+    pub group_roles: BTreeMap<String, Option<Role>>,
+    /// The role when neither the user nor a group gives one (`None`: guest).
+    pub default_role: Option<Role>,
+    /// Only users in one of these groups are managed; `None`: every user.
+    pub scope: Option<BTreeSet<String>>,
+    /// Members (by ID or email) never removed or demoted.
+    pub protected: Vec<MemberRef>,
+    /// Whether admins may be removed or demoted.
+    pub manage_admins: bool,
+    /// Whether invites make SSO users.
+    pub sso: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            group_teams: BTreeMap::new(),
+            group_roles: BTreeMap::new(),
+            default_role: Some(Role::Read),
+            scope: None,
+            protected: Vec::new(),
+            manage_admins: false,
+            sso: true,
+        }
+    }
+}
+
+impl Snapshot {
+    /// Parses a snapshot document.
+    pub fn parse(body: &[u8]) -> Result<Snapshot, Error> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| Error::invalid("body", format!("is not valid JSON: {e}")))?;
+        Snapshot::parse_value(&value)
+    }
+
+    /// Parses an already decoded snapshot document.
+    pub fn parse_value(value: &Value) -> Result<Snapshot, Error> {
+        let top = Object::new("", value, &["users", "rules"]).map_err(|e| {
+            if is_field(&e, "") {
+                Error::invalid("body", "must be a snapshot object")
+            } else {
+                e
+            }
+        })?;
+        let users_value = top.get("users").ok_or_else(|| Error::invalid("users", "is required (it may be empty)"))?;
+        if !users_value.is_array() {
+            return Err(Error::invalid("users", "must be a list"));
+        }
+        let mut users = Vec::new();
+        let mut seen: HashMap<Email, usize> = HashMap::new();
+        for (i, item) in top.array("users")?.iter().enumerate() {
+            let user = parse_user(&format!("users[{i}]"), item)?;
+            if let Some(first) = seen.insert(user.email.clone(), i) {
+                return Err(Error::invalid(
+                    format!("users[{i}].email"),
+                    format!("{} is listed twice: users[{first}] and users[{i}]", user.email),
+                ));
+            }
+            users.push(user);
+        }
+        let rules = match top.get("rules") {
+            None => Rules::default(),
+            Some(rules) => parse_rules(rules)?,
+        };
+        Ok(Snapshot { users, rules })
+    }
+}
+
+fn is_field(error: &Error, name: &str) -> bool {
+    matches!(error, Error::InvalidInput { field, .. } if field == name)
+}
+
+fn parse_user(path: &str, value: &Value) -> Result<DirectoryUser, Error> {
+    let user = Object::new(path, value, &["email", "role", "groups"])?;
+    let email = user.string("email")?.ok_or_else(|| Error::invalid(user.field("email"), "is required"))?;
+    let email = Email::parse(&user.field("email"), email)?;
+    let role = user.string("role")?.map(|r| role(&user.field("role"), r)).transpose()?;
+    let mut groups = Vec::new();
+    for (path, name) in user.strings("groups")? {
+        let name = group(&path, name)?;
+        if !groups.contains(&name) {
+            groups.push(name);
+        }
+    }
+    Ok(DirectoryUser { email, role, groups })
+}
+
+fn parse_rules(value: &Value) -> Result<Rules, Error> {
+    let rules = Object::new(
+        "rules",
+        value,
+        &["groupTeams", "groupRoles", "defaultRole", "scope", "protected", "manageAdmins", "sso"],
+    )?;
+    let defaults = Rules::default();
+    let mut group_teams = BTreeMap::new();
+    for (path, name, title) in rules.string_map("groupTeams")? {
+        group_teams.insert(group(&path, name)?, TeamTitle::parse(&path, title)?);
+    }
+    let mut group_roles = BTreeMap::new();
+    for (path, name, value) in rules.string_map("groupRoles")? {
+        group_roles.insert(group(&path, name)?, role(&path, value)?);
+    }
+    let default_role = match rules.string("defaultRole")? {
+        Some(value) => role(&rules.field("defaultRole"), value)?,
+        None => defaults.default_role,
+    };
+    let scope = match rules.get("scope") {
+        None => None,
+        Some(value) => Some(parse_scope(&rules.field("scope"), value)?),
+    };
+    let protected = rules
+        .strings("protected")?
+        .into_iter()
+        .map(|(path, value)| MemberRef::parse(&path, value))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Rules {
+        group_teams,
+        group_roles,
+        default_role,
+        scope,
+        protected,
+        manage_admins: rules.bool("manageAdmins")?.unwrap_or(defaults.manage_admins),
+        sso: rules.bool("sso")?.unwrap_or(defaults.sso),
+    })
+}
+
+fn parse_scope(path: &str, value: &Value) -> Result<BTreeSet<String>, Error> {
+    let scope = Object::new(path, value, &["groups"])?;
+    let groups =
+        scope.strings("groups")?.into_iter().map(|(path, name)| group(&path, name)).collect::<Result<_, _>>()?;
+    // An empty scope would manage nobody while still removing everyone absent
+    // from the snapshot: almost certainly a mistake, so it is refused.
+    if BTreeSet::is_empty(&groups) {
+        return Err(Error::invalid(
+            scope.field("groups"),
+            "must list at least one group; omit scope to manage every user",
+        ));
+    }
+    Ok(groups)
+}
+
+fn role(path: &str, value: &str) -> Result<Option<Role>, Error> {
+    parse_role_or_guest(value).map_err(|m| Error::invalid(path, m))
+}
+
+fn group(path: &str, name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_GROUP_LEN || name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            path,
+            format!(
+                "{} is not a usable group name: 1 to {MAX_GROUP_LEN} characters without control characters",
+                printable(name)
+            ),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+impl Rules {
+    /// Whether the user is managed: in one of the scope's groups, or anyone
+    /// when there is no scope.
+    pub fn in_scope(&self, user: &DirectoryUser) -> bool {
+        self.scope.as_ref().is_none_or(|scope| user.groups.iter().any(|g| scope.contains(g)))
+    }
+
+    /// The user's role: the highest of their own and their groups' roles
+    /// (guest lowest, admin highest), else the default.
+    pub fn role_for(&self, user: &DirectoryUser) -> Option<Role> {
+        let from_groups = user.groups.iter().filter_map(|g| self.group_roles.get(g).copied());
+        user.role.into_iter().chain(from_groups).max().unwrap_or(self.default_role)
+    }
+
+    /// The managed team titles, one per case-insensitive title (the first
+    /// spelling by group name), keyed by their lower-case form.
+    pub fn managed_titles(&self) -> BTreeMap<String, TeamTitle> {
+        let mut titles = BTreeMap::new();
+        for title in self.group_teams.values() {
+            titles.entry(title_key(title)).or_insert_with(|| title.clone());
+        }
+        titles
+    }
+
+    /// The managed team titles, as [`read_state`](super::read_state) takes them.
+    pub fn team_titles(&self) -> Vec<TeamTitle> {
+        self.managed_titles().into_values().collect()
+    }
+
+    /// The keys of the managed teams the user belongs in.
+    pub(super) fn team_keys_of(&self, user: &DirectoryUser) -> BTreeSet<String> {
+        user.groups.iter().filter_map(|g| self.group_teams.get(g)).map(title_key).collect()
+    }
+}
+
+/// Team titles compare case-insensitively, like [`TeamTitle::matches`].
+pub(super) fn title_key(title: &TeamTitle) -> String {
+    title.as_str().to_lowercase()
+}

@@ -1,0 +1,220 @@
+//! Full reconciliation through the component's WIT `reconcile` interface:
+//! plan (reads only), apply (the audit trail), idempotence, deletion safety,
+//! and the request economy at 10,000 members.
+
+mod common;
+
+use common::{World, TOKEN};
+use host_test::bindings::exports::gitbook::directory_sync::reconcile::{PlanOptions, Strategy, SyncPlan};
+use host_test::bindings::exports::gitbook::directory_sync::types::{Error, Role};
+use host_test::standin::{Org, Role as StandInRole, StandIn};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+fn options(strategy: Strategy) -> PlanOptions {
+    PlanOptions { strategy, max_removals: None, max_removal_percent: None, allow_mass_removal: false }
+}
+
+fn role_name(role: Option<StandInRole>) -> &'static str {
+    role.map_or("guest", |r| r.as_str())
+}
+
+/// A snapshot that describes the stand-in's organization exactly: every
+/// member with their role, and one directory group per team, named after it.
+fn mirror(standin: &StandIn) -> Value {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let teams = standin.teams();
+    for team in &teams {
+        for id in &team.member_ids {
+            groups.entry(id.clone()).or_default().push(team.title.clone());
+        }
+    }
+    let users: Vec<Value> = standin
+        .members()
+        .iter()
+        .map(|m| json!({"email": m.email, "role": role_name(m.role), "groups": groups.get(&m.id).cloned().unwrap_or_default()}))
+        .collect();
+    let group_teams: BTreeMap<String, String> = teams.iter().map(|t| (t.title.clone(), t.title.clone())).collect();
+    json!({"users": users, "rules": {"groupTeams": group_teams, "defaultRole": "read", "manageAdmins": false}})
+}
+
+fn users(snapshot: &mut Value) -> &mut Vec<Value> {
+    snapshot["users"].as_array_mut().unwrap()
+}
+
+fn plan(world: &World, snapshot: &Value, options: &PlanOptions) -> Result<SyncPlan, Error> {
+    world.reconcile(|s, r, settings| r.call_plan(s, settings, &snapshot.to_string(), *options))
+}
+
+fn writes(world: &World) -> Vec<String> {
+    world.requests().iter().filter(|r| r.method != "GET").map(|r| format!("{} {}", r.method, r.path)).collect()
+}
+
+#[test]
+fn a_mirror_snapshot_plans_nothing() {
+    let world = World::sample();
+    let planned = plan(&world, &mirror(&world.standin), &options(Strategy::Sync)).unwrap();
+    assert!(
+        planned.invites.is_empty() && planned.removals.is_empty() && planned.team_updates.is_empty(),
+        "{planned:?}"
+    );
+    assert!(planned.role_changes.is_empty() && planned.create_teams.is_empty());
+    assert!(writes(&world).is_empty(), "plan only reads");
+}
+
+#[test]
+fn joins_leaves_moves_role_changes_and_renamed_groups_are_planned_applied_and_then_idle() {
+    let world = World::sample();
+    let mut snapshot = mirror(&world.standin);
+    {
+        let list = users(&mut snapshot);
+        // dave leaves the directory; frank moves from Support to Design and becomes an editor.
+        list.retain(|u| u["email"] != "dave@acme.test");
+        let frank = list.iter_mut().find(|u| u["email"] == "frank@acme.test").unwrap();
+        frank["groups"] = json!(["Design"]);
+        frank["role"] = json!("edit");
+        // Two people join: one into Engineering, one into a renamed group's new team.
+        list.push(json!({"email": "nina@acme.test", "groups": ["Engineering"]}));
+        list.push(json!({"email": "omar@acme.test", "role": "review", "groups": ["Docs"]}));
+    }
+    snapshot["rules"]["groupTeams"]["Docs"] = json!("Documentation");
+
+    // One removal out of seven members is 14%: above the 5% default.
+    let mut limits = options(Strategy::Sync);
+    limits.max_removal_percent = Some(20.0);
+    let planned = plan(&world, &snapshot, &limits).unwrap();
+    assert_eq!(planned.create_teams, ["Documentation"]);
+    let invited: Vec<(&str, Option<Role>)> = planned.invites.iter().map(|i| (i.email.as_str(), i.role)).collect();
+    assert_eq!(invited, [("nina@acme.test", Some(Role::Read)), ("omar@acme.test", Some(Role::Review))]);
+    assert_eq!(planned.removals.iter().map(|r| r.email.as_str()).collect::<Vec<_>>(), ["dave@acme.test"]);
+    assert_eq!(planned.role_changes.len(), 1);
+    assert_eq!(
+        (planned.role_changes[0].email.as_str(), planned.role_changes[0].to),
+        ("frank@acme.test", Some(Role::Edit))
+    );
+    assert!(planned.safety.is_none());
+
+    let report = world.reconcile(|s, r, settings| r.call_apply(s, settings, &planned));
+    let report = report.unwrap();
+    assert_eq!((report.failed, report.not_attempted), (0, 0), "{report:?}");
+    let order: Vec<&str> = report.actions.iter().map(|a| a.kind.as_str()).collect();
+    let first = |kind: &str| order.iter().position(|k| *k == kind).unwrap();
+    assert!(first("create-team") < first("invite") && first("invite") < first("update-team"));
+    assert_eq!(order.last(), Some(&"remove-member"), "member removals come last: {order:?}");
+
+    assert!(world.standin.member_by_email("dave@acme.test").is_none());
+    let docs = world.standin.teams().into_iter().find(|t| t.title == "Documentation").unwrap();
+    assert_eq!(world.standin.team_member_ids(&docs.id), [world.member_id("omar@acme.test")]);
+    let support = world.standin.teams().into_iter().find(|t| t.title == "Support").unwrap();
+    assert!(!world.standin.team_member_ids(&support.id).contains(&world.member_id("frank@acme.test")));
+
+    world.standin.clear_requests();
+    let again = plan(&world, &snapshot, &limits).unwrap();
+    assert!(
+        again.invites.is_empty()
+            && again.removals.is_empty()
+            && again.team_updates.is_empty()
+            && again.role_changes.is_empty()
+            && again.create_teams.is_empty(),
+        "a re-run right after apply plans nothing: {again:?}"
+    );
+    assert!(writes(&world).is_empty());
+}
+
+#[test]
+fn push_never_removes_or_demotes() {
+    let world = World::sample();
+    let mut snapshot = mirror(&world.standin);
+    users(&mut snapshot).retain(|u| u["email"] != "dave@acme.test");
+    let bob = users(&mut snapshot).iter_mut().find(|u| u["email"] == "bob@acme.test").unwrap();
+    bob["role"] = json!("read");
+    let planned = plan(&world, &snapshot, &options(Strategy::Push)).unwrap();
+    assert!(planned.removals.is_empty() && planned.role_changes.is_empty(), "{planned:?}");
+}
+
+#[test]
+fn admins_and_protected_members_are_never_removed_or_demoted() {
+    let world = World::sample();
+    let mut snapshot = mirror(&world.standin);
+    users(&mut snapshot).retain(|u| u["email"] != "alice@acme.test" && u["email"] != "erin@acme.test");
+    snapshot["rules"]["protected"] = json!(["erin@acme.test"]);
+    let planned = plan(&world, &snapshot, &options(Strategy::Sync)).unwrap();
+    assert!(planned.removals.is_empty(), "{:?}", planned.removals);
+    let skipped: Vec<&str> = planned.skipped.iter().filter_map(|s| s.email.as_deref()).collect();
+    assert!(skipped.contains(&"alice@acme.test") && skipped.contains(&"erin@acme.test"), "{skipped:?}");
+}
+
+#[test]
+fn mass_removal_is_refused_with_the_list_and_nothing_is_sent() {
+    let world = World::new(Org::generated("acme", TOKEN, 300, 3));
+    let mut snapshot = mirror(&world.standin);
+    users(&mut snapshot).truncate(250); // 50 people vanish: more than 10 and more than 5%
+    let planned = plan(&world, &snapshot, &options(Strategy::Sync)).unwrap();
+    let stop = planned.safety.clone().expect("a safety stop");
+    assert!(stop.would_remove.len() >= 40, "{}", stop.reason);
+    assert!(stop.reason.contains("more than"), "{}", stop.reason);
+
+    let error = world.reconcile(|s, r, settings| r.call_apply(s, settings, &planned)).unwrap_err();
+    let Error::SafetyStop(message) = &error else { panic!("{error:?}") };
+    assert!(message.contains("user-0"), "the refusal names who would go: {message}");
+    assert!(writes(&world).is_empty());
+
+    let mut override_options = options(Strategy::Sync);
+    override_options.allow_mass_removal = true;
+    assert!(plan(&world, &snapshot, &override_options).unwrap().safety.is_none());
+}
+
+#[test]
+fn an_empty_snapshot_never_removes_anyone() {
+    let world = World::sample();
+    let mut loose = options(Strategy::Sync);
+    loose.max_removals = Some(1000);
+    loose.max_removal_percent = Some(100.0);
+    let planned = plan(&world, &json!({"users": []}), &loose).unwrap();
+    assert!(planned.safety.is_some(), "{planned:?}");
+}
+
+#[test]
+fn reconciling_10000_members_and_100_teams_with_1_percent_drift_costs_the_floor() {
+    let world = World::new(Org::generated("acme", TOKEN, 10_000, 100));
+    let mut snapshot = mirror(&world.standin);
+    let teams = world.standin.teams();
+    {
+        let list = users(&mut snapshot);
+        // 1% drift: 40 leave, 40 join, 20 change teams. Leavers are never admins.
+        let mut removed = 0;
+        list.retain(|u| {
+            let leaving = removed < 40 && u["role"] == "read";
+            removed += leaving as usize;
+            !leaving
+        });
+        for n in 0..40 {
+            list.push(json!({"email": format!("new-{n:03}@example.test"), "groups": [teams[n % 100].title]}));
+        }
+        for (n, user) in list.iter_mut().filter(|u| u["role"] == "edit").take(20).enumerate() {
+            user["groups"] = json!([teams[(n * 7) % 100].title]);
+        }
+    }
+    let mut limits = options(Strategy::Sync);
+    limits.max_removals = Some(50);
+
+    world.standin.clear_requests();
+    let planned = plan(&world, &snapshot, &limits).unwrap();
+    assert!(planned.safety.is_none(), "{:?}", planned.safety);
+    assert_eq!((planned.invites.len(), planned.removals.len(), planned.role_changes.len()), (40, 40, 0));
+    assert!(planned.create_teams.is_empty());
+    let changed_teams = planned.team_updates.len();
+    let reads = world.standin.request_count();
+    // Every member page at 1000, the team page, one member page per managed team.
+    assert_eq!(reads, 10 + 1 + 100, "reads at the floor");
+
+    world.standin.clear_requests();
+    let report = world.reconcile(|s, r, settings| r.call_apply(s, settings, &planned)).unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+    let writes = world.standin.request_count();
+    // One invite batch, one PUT per changed team, one DELETE per removal.
+    assert_eq!(writes, 1 + changed_teams + 40, "writes at the floor");
+
+    let again = plan(&world, &snapshot, &limits).unwrap();
+    assert!(again.invites.is_empty() && again.removals.is_empty() && again.team_updates.is_empty(), "idempotent");
+}
