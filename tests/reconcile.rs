@@ -159,6 +159,13 @@ fn mass_removal_is_refused_with_the_list_and_nothing_is_sent() {
     assert!(message.contains("user-0"), "the refusal names who would go: {message}");
     assert!(writes(&world).is_empty());
 
+    // A caller that drops the stop on the way back is refused all the same.
+    let mut tampered = planned.clone();
+    tampered.safety = None;
+    let error = world.reconcile(|s, r, settings| r.call_apply(s, settings, &tampered)).unwrap_err();
+    assert!(matches!(error, Error::SafetyStop(_)), "{error:?}");
+    assert!(writes(&world).is_empty());
+
     let mut override_options = options(Strategy::Sync);
     override_options.allow_mass_removal = true;
     assert!(plan(&world, &snapshot, &override_options).unwrap().safety.is_none());

@@ -19,16 +19,20 @@ impl wit::Guest for Component {
         options: wit::PlanOptions,
     ) -> Result<wit::SyncPlan, wit_types::Error> {
         with_client(settings, |client| {
-            let options = from_wit_options(&options)?;
-            let (plan, sso) = crate::sync::plan_snapshot(client, snapshot.as_bytes(), &options)?;
-            Ok(to_wit_plan(plan, sso))
+            let parsed = from_wit_options(&options)?;
+            let (plan, sso) = crate::sync::plan_snapshot(client, snapshot.as_bytes(), &parsed)?;
+            Ok(to_wit_plan(plan, sso, options))
         })
     }
 
     fn apply(settings: wit_types::Settings, plan: wit::SyncPlan) -> Result<wit::SyncReport, wit_types::Error> {
         with_client(settings, |client| {
             let sso = plan.sso;
-            let plan = from_wit_plan(plan)?;
+            let options = from_wit_options(&plan.options)?;
+            let mut plan = from_wit_plan(plan)?;
+            if plan.safety.is_none() {
+                plan.safety = reconcile::recheck(&plan.removals, plan.summary.current_members, &options);
+            }
             let report = reconcile::apply(client, &plan, sso)?;
             Ok(wit::SyncReport {
                 actions: report
@@ -75,7 +79,7 @@ fn to_wit_removal(removal: PlannedRemoval) -> wit::PlannedRemoval {
     wit::PlannedRemoval { user_id: removal.user_id.to_string(), email: removal.email.to_string() }
 }
 
-fn to_wit_plan(plan: Plan, sso: bool) -> wit::SyncPlan {
+fn to_wit_plan(plan: Plan, sso: bool, options: wit::PlanOptions) -> wit::SyncPlan {
     wit::SyncPlan {
         strategy: match plan.strategy {
             Strategy::Push => wit::Strategy::Push,
@@ -125,6 +129,7 @@ fn to_wit_plan(plan: Plan, sso: bool) -> wit::SyncPlan {
             would_remove: stop.would_remove.into_iter().map(to_wit_removal).collect(),
         }),
         current_members: plan.summary.current_members as u32,
+        options,
     }
 }
 

@@ -84,7 +84,7 @@ pub use apply::{apply, Action, ActionKind, Outcome, Report, ReportCounts};
 pub use plan::{
     plan, Options, Plan, PlannedInvite, PlannedRemoval, RoleChange, SkipKind, Skipped, Strategy, Summary, TeamUpdate,
 };
-pub use safety::SafetyStop;
+pub use safety::{recheck, SafetyStop};
 pub use snapshot::{DirectoryUser, Rules, Snapshot};
 pub use state::{read_state, State};
 

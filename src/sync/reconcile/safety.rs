@@ -65,3 +65,12 @@ pub(super) fn check(removals: &[PlannedRemoval], sizes: &Sizes, options: &Option
         would_remove: removals.to_vec(),
     })
 }
+
+/// The removal limits checked again on a plan that comes back from a caller
+/// (WIT `apply` takes the plan as a value): a plan whose `safety` was
+/// dropped on the way is still refused unless the options it was planned
+/// with allowed mass removal.
+pub fn recheck(removals: &[PlannedRemoval], current_members: usize, options: &Options) -> Option<SafetyStop> {
+    let sizes = Sizes { current_members, snapshot_users: current_members, in_scope_users: current_members.max(1) };
+    check(removals, &sizes, options)
+}
