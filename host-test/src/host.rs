@@ -102,6 +102,18 @@ pub struct Output {
     pub stderr: String,
 }
 
+impl Output {
+    /// What the captured pipes hold (nothing when stdio was inherited).
+    pub(crate) fn from_pipes(pipes: Option<(MemoryOutputPipe, MemoryOutputPipe)>) -> Output {
+        pipes
+            .map(|(stdout, stderr)| Output {
+                stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
+                stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
+            })
+            .unwrap_or_default()
+    }
+}
+
 /// A compiled, pre-instantiated component, ready for many calls.
 pub struct Host {
     engine: Engine,
@@ -202,12 +214,7 @@ impl Host {
         let (mut store, pipes) = self.store();
         let instance: DirectorySync = self.pre.instantiate(&mut store)?;
         let result = f(&mut store, &instance);
-        let output = pipes
-            .map(|(stdout, stderr)| Output {
-                stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
-                stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
-            })
-            .unwrap_or_default();
+        let output = Output::from_pipes(pipes);
         Ok((result?, output))
     }
 }

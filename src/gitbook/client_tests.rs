@@ -7,16 +7,14 @@ use super::Client;
 use crate::error::{Error, FailureKind};
 use crate::gitbook::model::Removal;
 use crate::io::{TransportError, TransportErrorKind};
-use crate::settings::{RawSettings, Settings};
+use crate::settings::Settings;
 use crate::validate::{Email, GitBookId};
 use std::time::Duration;
 
 const TOKEN: &str = "gb_api_SECRET_7f3a";
 
 fn settings() -> Settings {
-    RawSettings { organization: Some("acme".into()), token: Some(TOKEN.into()), ..RawSettings::default() }
-        .resolve(|_| None)
-        .unwrap()
+    super::fake::settings_with_token(TOKEN)
 }
 
 fn member_json(id: &str, email: &str) -> String {

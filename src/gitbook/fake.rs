@@ -63,3 +63,15 @@ impl Io for &mut ScriptedIo {
         u64::MAX
     }
 }
+
+/// Settings for organization `acme` with `token`, defaults otherwise.
+pub fn settings_with_token(token: &str) -> crate::settings::Settings {
+    crate::settings::RawSettings { organization: Some("acme".into()), token: Some(token.into()), ..Default::default() }
+        .resolve(|_| None)
+        .expect("valid test settings")
+}
+
+/// Settings for organization `acme` with the token `tok`.
+pub fn settings() -> crate::settings::Settings {
+    settings_with_token("tok")
+}

@@ -271,13 +271,8 @@ impl TeamTitle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::RawSettings;
 
-    fn settings() -> Settings {
-        RawSettings { organization: Some("acme".into()), token: Some("tok".into()), ..RawSettings::default() }
-            .resolve(|_| None)
-            .unwrap()
-    }
+    use crate::gitbook::fake::settings;
 
     fn body(call: &Call<impl Sized>) -> Value {
         serde_json::from_slice(call.request.body.as_deref().unwrap()).unwrap()

@@ -272,13 +272,8 @@ mod tests {
     use super::*;
     use crate::events::generic;
     use crate::gitbook::fake::{json, ScriptedIo};
-    use crate::settings::{RawSettings, Settings};
 
-    fn settings() -> Settings {
-        RawSettings { organization: Some("acme".into()), token: Some("tok".into()), ..RawSettings::default() }
-            .resolve(|_| None)
-            .unwrap()
-    }
+    use crate::gitbook::fake::settings;
 
     fn body(io: &ScriptedIo, n: usize) -> serde_json::Value {
         serde_json::from_slice(io.sent[n].body.as_deref().unwrap()).unwrap()

@@ -71,12 +71,7 @@ impl Host {
         let called = proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam);
         let reply = reader.join().map_err(|_| anyhow!("the reply reader panicked"))?;
         called?;
-        let output = pipes
-            .map(|(stdout, stderr)| Output {
-                stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
-                stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
-            })
-            .unwrap_or_default();
+        let output = Output::from_pipes(pipes);
         Ok((reply?, output))
     }
 }

@@ -6,16 +6,11 @@ use super::{DirectoryUser, Options, Plan, Rules, Snapshot, State, Strategy};
 use crate::gitbook::model::{Member, Team, User};
 use crate::gitbook::ops::TeamTitle;
 use crate::role::Role;
-use crate::settings::{RawSettings, Settings};
 use crate::validate::{Email, MemberRef};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-pub fn settings() -> Settings {
-    RawSettings { organization: Some("acme".into()), token: Some("tok".into()), ..RawSettings::default() }
-        .resolve(|_| None)
-        .unwrap()
-}
+pub use crate::gitbook::fake::settings;
 
 pub fn member(id: &str, email: &str, role: Option<Role>) -> Member {
     Member {
