@@ -20,6 +20,7 @@ pub mod events;
 pub mod gitbook;
 pub mod http;
 pub mod io;
+pub mod json_fields;
 pub mod role;
 pub mod settings;
 pub mod sync;

@@ -16,9 +16,11 @@
 use super::{DirectoryEvent, Event, RoleChoice, TeamRef};
 use crate::error::Error;
 use crate::gitbook::ops::TeamTitle;
+use crate::json_fields::Object;
 use crate::role::parse_role_or_guest;
+use crate::role::Role;
 use crate::validate::{self, printable, Email, GitBookId, MemberRef};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// At most this many events in one document.
 pub const MAX_EVENTS: usize = 10_000;
@@ -47,70 +49,47 @@ pub fn parse_value(value: &Value) -> Result<Vec<DirectoryEvent>, Error> {
     }
 }
 
-/// The fields of one event object, read with their path for errors.
-struct Fields<'a> {
-    path: &'a str,
-    map: &'a Map<String, Value>,
+/// `userId` or `email`, exactly one.
+fn person(fields: &Object) -> Result<MemberRef, Error> {
+    match (fields.string("userId")?, fields.string("email")?) {
+        (Some(id), None) => Ok(MemberRef::Id(GitBookId::parse(&fields.field("userId"), id)?)),
+        (None, Some(email)) => Ok(MemberRef::Email(Email::parse(&fields.field("email"), email)?)),
+        _ => Err(Error::invalid(fields.path(), "needs exactly one of userId or email")),
+    }
 }
 
-impl<'a> Fields<'a> {
-    fn field(&self, name: &str) -> String {
-        format!("{}.{name}", self.path)
-    }
+/// The strings of a list field (IDs or emails), for `validate::member_refs`.
+fn list(fields: &Object, name: &str) -> Result<Vec<String>, Error> {
+    Ok(fields.strings(name)?.into_iter().map(|(_, s)| s.to_owned()).collect())
+}
 
-    fn string(&self, name: &str) -> Result<Option<&'a str>, Error> {
-        match self.map.get(name) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(Error::invalid(self.field(name), "must be a string")),
-        }
-    }
-
-    fn required(&self, name: &str) -> Result<&'a str, Error> {
-        self.string(name)?.ok_or_else(|| Error::invalid(self.field(name), "is required"))
-    }
-
-    fn list(&self, name: &str) -> Result<Vec<String>, Error> {
-        match self.map.get(name) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| {
-                    item.as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| Error::invalid(format!("{}[{i}]", self.field(name)), "must be a string"))
-                })
-                .collect(),
-            Some(_) => Err(Error::invalid(self.field(name), "must be a list of user IDs or emails")),
-        }
-    }
-
-    fn only(&self, allowed: &[&str]) -> Result<(), Error> {
-        match self.map.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(unknown) => Err(Error::invalid(
-                self.field(unknown),
-                format!("is not a field of this event type; expected {}", allowed.join(", ")),
-            )),
-            None => Ok(()),
-        }
-    }
-
-    /// `userId` or `email`, exactly one.
-    fn person(&self) -> Result<MemberRef, Error> {
-        match (self.string("userId")?, self.string("email")?) {
-            (Some(id), None) => Ok(MemberRef::Id(GitBookId::parse(&self.field("userId"), id)?)),
-            (None, Some(email)) => Ok(MemberRef::Email(Email::parse(&self.field("email"), email)?)),
-            _ => Err(Error::invalid(self.path, "needs exactly one of userId or email")),
-        }
-    }
+/// The fields each event type takes.
+fn allowed_fields(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "user.joined" => &["id", "type", "email", "role", "sso"],
+        "user.left" => &["id", "type", "userId", "email"],
+        "group.changed" => &["id", "type", "teamId", "team", "add", "remove"],
+        "user.role_changed" => &["id", "type", "userId", "email", "role"],
+        _ => return None,
+    })
 }
 
 fn parse_event(path: &str, value: &Value) -> Result<DirectoryEvent, Error> {
     let Value::Object(map) = value else {
         return Err(Error::invalid(path, "must be an object"));
     };
-    let fields = Fields { path, map };
+    let kind = match map.get("type") {
+        None | Some(Value::Null) => return Err(Error::invalid(format!("{path}.type"), "is required")),
+        Some(Value::String(kind)) => kind.as_str(),
+        Some(_) => return Err(Error::invalid(format!("{path}.type"), "must be a string")),
+    };
+    let allowed = allowed_fields(kind).ok_or_else(|| {
+        Error::invalid(
+            format!("{path}.type"),
+            format!("{} is not an event type; expected one of {}", printable(kind), TYPES.join(", ")),
+        )
+    })?;
+    let fields = Object::new(path, value, allowed)?;
     let id = match fields.string("id")? {
         Some(id) if id.len() > MAX_ID_LEN || id.chars().any(char::is_control) => {
             return Err(Error::invalid(
@@ -120,49 +99,32 @@ fn parse_event(path: &str, value: &Value) -> Result<DirectoryEvent, Error> {
         }
         id => id.map(str::to_owned),
     };
-    let kind = fields.required("type")?;
+    let role = |name: &str| -> Result<Option<Option<Role>>, Error> {
+        fields
+            .string(name)?
+            .map(|r| parse_role_or_guest(r).map_err(|m| Error::invalid(fields.field(name), m)))
+            .transpose()
+    };
     let event = match kind {
-        "user.joined" => {
-            fields.only(&["id", "type", "email", "role", "sso"])?;
-            let role = match fields.string("role")? {
-                None => RoleChoice::Default,
-                Some(role) => {
-                    RoleChoice::Set(parse_role_or_guest(role).map_err(|m| Error::invalid(fields.field("role"), m))?)
-                }
-            };
-            let sso = match map.get("sso") {
-                None | Some(Value::Null) => None,
-                Some(Value::Bool(b)) => Some(*b),
-                Some(_) => return Err(Error::invalid(fields.field("sso"), "must be true or false")),
-            };
-            Event::Joined { email: Email::parse(&fields.field("email"), fields.required("email")?)?, role, sso }
-        }
-        "user.left" => {
-            fields.only(&["id", "type", "userId", "email"])?;
-            Event::Left { person: fields.person()? }
-        }
+        "user.joined" => Event::Joined {
+            email: Email::parse(&fields.field("email"), fields.required("email")?)?,
+            role: role("role")?.map_or(RoleChoice::Default, RoleChoice::Set),
+            sso: fields.bool("sso")?,
+        },
+        "user.left" => Event::Left { person: person(&fields)? },
         "group.changed" => {
-            fields.only(&["id", "type", "teamId", "team", "add", "remove"])?;
             let team = match (fields.string("teamId")?, fields.string("team")?) {
                 (Some(id), None) => TeamRef::Id(GitBookId::parse(&fields.field("teamId"), id)?),
                 (None, Some(title)) => TeamRef::Title(TeamTitle::parse(&fields.field("team"), title)?),
                 _ => return Err(Error::invalid(path, "needs exactly one of teamId or team (the team's title)")),
             };
-            let add = validate::member_refs(&fields.field("add"), &fields.list("add")?)?;
-            let remove = validate::member_refs(&fields.field("remove"), &fields.list("remove")?)?;
+            let add = validate::member_refs(&fields.field("add"), &list(&fields, "add")?)?;
+            let remove = validate::member_refs(&fields.field("remove"), &list(&fields, "remove")?)?;
             Event::GroupChanged { team, add, remove }
         }
-        "user.role_changed" => {
-            fields.only(&["id", "type", "userId", "email", "role"])?;
-            let role =
-                parse_role_or_guest(fields.required("role")?).map_err(|m| Error::invalid(fields.field("role"), m))?;
-            Event::RoleChanged { person: fields.person()?, role }
-        }
-        other => {
-            return Err(Error::invalid(
-                fields.field("type"),
-                format!("{} is not an event type; expected one of {}", printable(other), TYPES.join(", ")),
-            ))
+        _ => {
+            fields.required("role")?;
+            Event::RoleChanged { person: person(&fields)?, role: role("role")?.flatten() }
         }
     };
     Ok(DirectoryEvent { id, event })

@@ -71,7 +71,6 @@
 //! who would go.
 
 mod apply;
-mod fields;
 mod matching;
 mod plan;
 mod safety;

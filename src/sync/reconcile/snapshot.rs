@@ -2,9 +2,9 @@
 //! say who is managed, with which role and in which teams. The format is
 //! documented in the [module doc](super).
 
-use super::fields::Object;
 use crate::error::Error;
 use crate::gitbook::ops::TeamTitle;
+use crate::json_fields::Object;
 use crate::role::{parse_role_or_guest, Role};
 use crate::validate::{printable, Email, MemberRef};
 use serde_json::Value;

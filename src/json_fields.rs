@@ -1,4 +1,4 @@
-//! Reads a JSON object field by field, naming each field by its path
+//! Reads a JSON object field by field (events, snapshots), naming each field by its path
 //! (`users[3].email`, `rules.scope.groups[0]`) so every refusal points at the
 //! offending value. Unknown fields are refused: a typo such as `manageAdmin`
 //! must not silently fall back to a default that removes people.
@@ -7,7 +7,7 @@ use crate::error::Error;
 use serde_json::{Map, Value};
 
 /// One JSON object and where it sits in the document.
-pub(super) struct Object<'a> {
+pub struct Object<'a> {
     path: String,
     map: &'a Map<String, Value>,
 }
@@ -29,6 +29,11 @@ impl<'a> Object<'a> {
         Ok(object)
     }
 
+    /// Where this object sits in the document.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// The path of a field of this object.
     pub fn field(&self, name: &str) -> String {
         if self.path.is_empty() {
@@ -41,6 +46,11 @@ impl<'a> Object<'a> {
     /// A present, non-null field.
     pub fn get(&self, name: &str) -> Option<&'a Value> {
         self.map.get(name).filter(|v| !v.is_null())
+    }
+
+    /// A string field that must be present.
+    pub fn required(&self, name: &str) -> Result<&'a str, Error> {
+        self.string(name)?.ok_or_else(|| Error::invalid(self.field(name), "is required"))
     }
 
     pub fn string(&self, name: &str) -> Result<Option<&'a str>, Error> {
