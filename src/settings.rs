@@ -179,11 +179,11 @@ impl BaseUrl {
         if !host_ok || !port_ok {
             return refuse("has an invalid host or port");
         }
-        let path_prefix = path.trim_end_matches('/');
-        if path_prefix.contains("..") {
-            return refuse("has '..' in its path");
+        if path.contains("..") || path.contains("//") {
+            return refuse("has '..' or '//' in its path");
         }
-        let path_prefix = path_prefix.strip_suffix("/v1").unwrap_or(path_prefix);
+        let path = path.trim_end_matches('/');
+        let path_prefix = path.strip_suffix("/v1").unwrap_or(path);
         Ok(BaseUrl { scheme, authority: authority.to_ascii_lowercase(), path_prefix: path_prefix.to_owned() })
     }
 
@@ -274,8 +274,16 @@ mod tests {
 
     #[test]
     fn bad_base_urls_are_refused() {
-        for bad in ["ftp://x", "https://", "https://user:pw@host", "https://h/?q", "https://h:99999", "https://h/../x"]
-        {
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://user:pw@host",
+            "https://h/?q",
+            "https://h:99999",
+            "https://h/../x",
+            "https://h/gitbook//v1",
+            "https://h//v1",
+        ] {
             assert!(BaseUrl::parse(bad, true).is_err(), "{bad}");
         }
     }

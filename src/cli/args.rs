@@ -202,7 +202,11 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             "--json" => options.json = true,
             "--progress" => options.progress = true,
             "--max-attempts" => {
-                retry.max_attempts = number(arg, &value_of(arg)?)?.max(1) as u32;
+                let attempts = number(arg, &value_of(arg)?)?;
+                if !(1..=100).contains(&attempts) {
+                    return Err(usage("--max-attempts must be between 1 and 100", MAIN_HELP));
+                }
+                retry.max_attempts = attempts as u32;
                 retry_set = true;
             }
             "--max-wait" => {
@@ -406,8 +410,9 @@ fn number(flag: &str, text: &str) -> Result<u64, Usage> {
 fn seconds(flag: &str, text: &str) -> Result<Duration, Usage> {
     let value: f64 =
         text.trim().parse().map_err(|_| usage(format!("{flag} takes seconds, not {text:?}"), MAIN_HELP))?;
-    if !(value > 0.0 && value <= 86_400.0) {
-        return Err(usage(format!("{flag} must be between 0 and 86400 seconds"), MAIN_HELP));
+    // Below a millisecond a timeout rounds to nothing.
+    if !(0.001..=86_400.0).contains(&value) {
+        return Err(usage(format!("{flag} must be between 0.001 and 86400 seconds"), MAIN_HELP));
     }
     Ok(Duration::from_secs_f64(value))
 }
@@ -524,7 +529,9 @@ mod tests {
         assert_eq!(fails("members get"), "wrong arguments for members get");
         assert_eq!(fails("--org"), "--org needs a value");
         assert_eq!(fails("members list --bogus"), "unknown option --bogus");
-        assert_eq!(fails("members list --deadline 0"), "--deadline must be between 0 and 86400 seconds");
+        assert_eq!(fails("members list --deadline 0"), "--deadline must be between 0.001 and 86400 seconds");
+        assert_eq!(fails("members list --timeout 1e-10"), "--timeout must be between 0.001 and 86400 seconds");
+        assert_eq!(fails("members list --max-attempts 4294967296"), "--max-attempts must be between 1 and 100");
     }
 
     #[test]

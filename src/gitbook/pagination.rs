@@ -18,8 +18,9 @@ pub struct Cursor {
     limit: u64,
 }
 
-/// Without a `count`, stop after this many pages (10M items at 1000 a page).
-const MAX_PAGES_WITHOUT_COUNT: u64 = 10_000;
+/// Whatever `count` says, no walk goes past this many pages (10M items at
+/// 1000 a page): a server reporting an absurd count cannot keep it going.
+const MAX_PAGES: u64 = 10_000;
 
 impl Cursor {
     pub fn new(limit: u32) -> Cursor {
@@ -70,7 +71,7 @@ impl Cursor {
                     self.items
                 ));
             }
-            None if self.pages >= MAX_PAGES_WITHOUT_COUNT => {
+            _ if self.pages >= MAX_PAGES => {
                 return Err(format!("stopped after {} pages without an end", self.pages));
             }
             _ => {}
@@ -121,6 +122,20 @@ mod tests {
         }
         assert!(result.unwrap_err().contains("reported 25 items"));
         assert!(cursor.pages() <= 4);
+    }
+
+    #[test]
+    fn an_absurd_count_does_not_keep_the_walk_going() {
+        let mut cursor = Cursor::new(1000);
+        let mut result = Ok(());
+        for page in 0..20_000 {
+            result = cursor.advance(1, Some(8_000_000_000_000_000), Some(format!("p{page}")));
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(result.is_err());
+        assert_eq!(cursor.pages(), MAX_PAGES);
     }
 
     #[test]

@@ -89,7 +89,8 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let month = MONTHS.iter().position(|m| *m == month)? as u64 + 1;
     let day: u64 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
-    let year: u64 = year.parse().ok().filter(|y| *y >= 1970)?;
+    // Years past 9999 are not HTTP dates (and would overflow the arithmetic).
+    let year: u64 = year.parse().ok().filter(|y| (1970..=9999).contains(y))?;
     let hms: Vec<u64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
     let [h, m, s] = hms[..] else { return None };
     if h > 23 || m > 59 || s > 60 {
@@ -165,6 +166,8 @@ mod tests {
     #[test]
     fn garbage_dates_are_ignored() {
         for bad in [
+            "Sun, 01 Jan 600000000000 00:00:00 GMT",
+            "Sun, 01 Jan 99999999999999999 00:00:00 GMT",
             "",
             "Tue, 14 Nov 2023",
             "Tue, 32 Nov 2023 22:13:23 GMT",
