@@ -172,14 +172,22 @@ fn to_argv(invocation: &Invocation) -> Vec<String> {
             push(&[flag, value]);
         }
     }
-    for (flag, on) in [("--allow-insecure-http", o.allow_insecure_http), ("--json", o.json), ("--progress", o.progress)] {
+    for (flag, on) in [("--allow-insecure-http", o.allow_insecure_http), ("--json", o.json), ("--progress", o.progress)]
+    {
         if on {
             push(&[flag]);
         }
     }
     if let Some(retry) = &o.retry {
         let attempts = retry.max_attempts.to_string();
-        push(&["--max-attempts", &attempts, "--max-wait", &seconds(retry.max_wait), "--deadline", &seconds(retry.deadline)]);
+        push(&[
+            "--max-attempts",
+            &attempts,
+            "--max-wait",
+            &seconds(retry.max_wait),
+            "--deadline",
+            &seconds(retry.deadline),
+        ]);
     }
     if let Some(timeout) = o.timeout {
         push(&["--timeout", &seconds(timeout)]);

@@ -31,7 +31,6 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn bodies(body: &[u8], value: Option<&Value>) {
-
     if let Ok(member) = serde_json::from_slice::<Member>(body) {
         check_member(&member);
     }
@@ -61,7 +60,8 @@ fn bodies(body: &[u8], value: Option<&Value>) {
         page.items.iter().for_each(|m| check_member(&m.organization));
     }
     if let Ok(result) = serde_json::from_slice::<InviteResult>(body) {
-        let written = json!({"users": result.user_ids, "invited": result.invited, "failedSSOEmails": result.failed_sso_emails});
+        let written =
+            json!({"users": result.user_ids, "invited": result.invited, "failedSSOEmails": result.failed_sso_emails});
         let again: InviteResult = serde_json::from_value(written).expect("a written invite result must parse");
         assert_eq!(again, result);
     }

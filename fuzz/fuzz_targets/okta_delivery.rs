@@ -204,7 +204,17 @@ enum Pick<T> {
 
 #[derive(Arbitrary, Debug)]
 enum GenTime {
-    Fields { year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8, fraction: Option<u64>, sep: u8, zone: Zone },
+    Fields {
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        fraction: Option<u64>,
+        sep: u8,
+        zone: Zone,
+    },
     Raw(String),
 }
 
