@@ -1108,16 +1108,17 @@ fn write_contributors(w: &mut String, size: u64, module: &size::ModuleSizes, var
         w,
         "- **Float formatting and parsing** ({} in {float_n} functions: `core::num::flt2dec` Grisu/Dragon, \
          `dec2flt`, serde_json's `zmij`): pulled in by `f64` values (`max-removal-percent`, JSON numbers read or \
-         written as floats). Keeping percentages as integers (e.g. tenths of a percent) and never formatting an `f64` \
-         drops nearly all of it.",
+         written as floats). Keeping percentages as integers (e.g. tenths of a percent) and never formatting or \
+         parsing an `f64` drops most of it.",
         kib(float_bytes as u64)
     )?;
     writeln!(
         w,
         "- **Monomorphized deserialization**: serde's `deserialize` code is {} in {de_n} functions (serde_json \
          itself {} in all): each `#[derive(Deserialize)]` struct gets its own copy of the parser's struct and map \
-         loops. Reading the few fields of GitBook's answers with the crate's own field reader (`json_fields`, \
-         already used for events and snapshots) over one `serde_json::Value` path would keep one copy.",
+         loops. Fewer derived shapes (one member shape for every answer that carries members, only the fields the \
+         component uses) keep fewer copies; a hand-written reader like the crate's `json_fields` trades a little \
+         speed for size.",
         kib(de_bytes as u64),
         kib(json_bytes as u64)
     )?;
