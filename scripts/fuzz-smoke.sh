@@ -13,12 +13,15 @@
 # A fixed seed keeps CI reproducible: a run explores the same inputs in the
 # same order, so CI on a slower machine sees a prefix of what passed here.
 # Env:   FUZZ_SECONDS=20   time per target
+#        FUZZ_SEED=1       libFuzzer's -seed; 0 picks a fresh random seed (for
+#                          long local campaigns: FUZZ_SECONDS=600 FUZZ_SEED=0)
 #        FUZZ_SKIP_KNOWN=1 skip the checks for findings already reported
 #                          (see fuzz/findings/README.md)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-20}"
+seed="${FUZZ_SEED:-1}"
 
 if ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz-smoke: skipped: no nightly toolchain (rustup toolchain install nightly)"
@@ -51,7 +54,7 @@ for target in "${targets[@]}"; do
         dict=(-dict="fuzz/dict/$target.dict")
     fi
     if cargo +nightly fuzz run "$target" "$scratch" "fuzz/corpus/$target" -- "${dict[@]}" \
-        -seed=1 -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
+        -seed="$seed" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 >"$log" 2>&1; then
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
         cov=$(grep -E '^#[0-9]+' "$log" | grep -o 'cov: [0-9]*' | tail -1 || true)
         echo "fuzz-smoke: ok   $target: $runs runs in ${seconds}s, $cov"
