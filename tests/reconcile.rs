@@ -1,6 +1,6 @@
 //! Full reconciliation through the component's WIT `reconcile` interface:
 //! plan (reads only), apply (the audit trail), idempotence, deletion safety,
-//! and the request economy at 10,000 members.
+//! the request economy at 10,000 members, and memory at 100,000.
 
 mod common;
 
@@ -224,4 +224,35 @@ fn reconciling_10000_members_and_100_teams_with_1_percent_drift_costs_the_floor(
 
     let again = plan(&world, &snapshot, &limits).unwrap();
     assert!(again.invites.is_empty() && again.removals.is_empty() && again.team_updates.is_empty(), "idempotent");
+}
+
+#[test]
+fn planning_100000_members_fits_in_64_mib_of_guest_memory() {
+    // The host's memory cap is the measuring stick: a guest that needs more
+    // fails to grow its memory and the call traps.
+    let world = World::with_host(Org::generated("acme", TOKEN, 100_000, 100), |host| {
+        host.max_memory_bytes = 64 << 20;
+    });
+    let mut snapshot = mirror(&world.standin);
+    {
+        let teams = world.standin.teams();
+        let list = users(&mut snapshot);
+        let mut removed = 0;
+        list.retain(|u| {
+            let leaving = removed < 1_000 && u["role"] == "read";
+            removed += leaving as usize;
+            !leaving
+        });
+        for n in 0..1_000 {
+            list.push(json!({"email": format!("new-{n:04}@example.test"), "groups": [teams[n % 100].title]}));
+        }
+    }
+    let mut limits = options(Strategy::Sync);
+    limits.max_removals = Some(1_000);
+    limits.max_removal_percent = Some(1.0);
+
+    let planned = plan(&world, &snapshot, &limits).unwrap();
+    assert!(planned.safety.is_none(), "{:?}", planned.safety);
+    assert_eq!((planned.invites.len(), planned.removals.len()), (1_000, 1_000));
+    assert_eq!(planned.current_members, 100_000);
 }

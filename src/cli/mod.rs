@@ -174,7 +174,7 @@ fn execute<I: Io>(
                 Source::File(path) => print.console.read_file(path),
             }
             .map_err(|why| Error::invalid("snapshot", why))?;
-            let (plan, sso) = crate::sync::plan_snapshot(client, &body, plan_options)?;
+            let (plan, sso) = crate::sync::plan_snapshot(client, body, plan_options)?;
             if !execute {
                 print.plan(&plan, None);
                 return Ok(if plan.safety.is_some() { EXIT_FAILED } else { EXIT_OK });

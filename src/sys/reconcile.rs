@@ -20,7 +20,7 @@ impl wit::Guest for Component {
     ) -> Result<wit::SyncPlan, wit_types::Error> {
         with_client(settings, |client| {
             let parsed = from_wit_options(&options)?;
-            let (plan, sso) = crate::sync::plan_snapshot(client, snapshot.as_bytes(), &parsed)?;
+            let (plan, sso) = crate::sync::plan_snapshot(client, snapshot.into_bytes(), &parsed)?;
             Ok(to_wit_plan(plan, sso, options))
         })
     }

@@ -70,7 +70,7 @@ fn handle(request: &IncomingRequest) -> Reply {
                 Ok(body) => body,
                 Err(reply) => return reply,
             };
-            reconcile(&body, apply, &options)
+            reconcile(body, apply, &options)
         }
         Route::Events => {
             let body = match read_body(request, webhook::MAX_BODY_BYTES) {
@@ -114,7 +114,7 @@ fn apply(items: Vec<okta::Item>, config: &webhook::Config) -> Reply {
 
 /// Plans (and, when asked, applies) a reconcile. Synchronous and not bound
 /// by the event budget: it is for schedulers, not for event hooks.
-fn reconcile(body: &[u8], apply: bool, options: &crate::sync::reconcile::Options) -> Reply {
+fn reconcile(body: Vec<u8>, apply: bool, options: &crate::sync::reconcile::Options) -> Reply {
     let settings = match RawSettings::default().resolve(env) {
         Ok(settings) => settings,
         Err(error) => return Reply::error(500, format!("the service is misconfigured: {error}")),

@@ -37,17 +37,22 @@ pub struct World {
 impl World {
     /// A world whose component has an empty environment: calls pass settings.
     pub fn new(org: Org) -> World {
-        World::build(org, None)
+        World::build(org, None, |_| {})
+    }
+
+    /// A world whose host is configured further by `host` (limits, say).
+    pub fn with_host(org: Org, host: impl FnOnce(&mut HostConfig)) -> World {
+        World::build(org, None, host)
     }
 
     /// A world whose component is configured through its environment, as
     /// under `wasmtime serve --env …`: the stand-in's URL and credentials,
     /// plus `env`.
     pub fn configured(org: Org, env: &[(&str, &str)]) -> World {
-        World::build(org, Some(env))
+        World::build(org, Some(env), |_| {})
     }
 
-    fn build(org: Org, env: Option<&[(&str, &str)]>) -> World {
+    fn build(org: Org, env: Option<&[(&str, &str)]>, host: impl FnOnce(&mut HostConfig)) -> World {
         let (org_id, token) = (org.id.clone(), org.token.clone());
         let standin = StandIn::start(org).expect("the stand-in starts");
         let (engine, component) = compiled();
@@ -61,6 +66,7 @@ impl World {
             ];
             config.env.extend(env.iter().map(|(n, v)| (n.to_string(), v.to_string())));
         }
+        host(&mut config);
         let host =
             Host::from_component(engine.clone(), component.clone(), config).expect("the host links the component");
         let mut settings = local_settings(&standin, &org_id, &token);

@@ -6,7 +6,11 @@
 //! Knobs (environment): `BENCH_LATENCY_MS` (20), `BENCH_REPS` (runs per
 //! measurement, 3; single events 5), `BENCH_MAX_MEMBERS` (100000; 10000
 //! skips the large case), `BENCH_SKIP_SIZE_VARIANTS=1`, `BENCH_OUT` (where to
-//! write the report).
+//! write the report), `BENCH_PROBE=<members>` (only one reconcile by the
+//! component at that size, its figures printed and nothing written: to see a
+//! change's effect on time and memory in seconds rather than the whole run),
+//! `BENCH_COMPONENT=<file.wasm>` (measure that build instead of this tree's,
+//! e.g. an earlier commit's, to compare).
 
 mod coldstart;
 mod metered;
@@ -564,7 +568,7 @@ fn main() -> Result<()> {
     let latency = Duration::from_millis(env_usize("BENCH_LATENCY_MS", 20) as u64);
     let reps = env_usize("BENCH_REPS", 3).max(1);
     let max_members = env_usize("BENCH_MAX_MEMBERS", 100_000);
-    let wasm = component_path();
+    let wasm = std::env::var_os("BENCH_COMPONENT").map_or_else(component_path, PathBuf::from);
     let engine = new_engine()?;
     let component = Component::from_file(&engine, &wasm)
         .map_err(|e| anyhow!("{e:#}"))
@@ -574,6 +578,24 @@ fn main() -> Result<()> {
         eprintln!("the Node.js comparison is skipped: {e:#}");
     }
     let ctx = Ctx { engine, component, latency, node, scratch: scratch.clone() };
+    if let Some(members) = std::env::var("BENCH_PROBE").ok().and_then(|v| v.parse().ok()) {
+        let (run, floor, _) = component_reconcile(&ctx, members, false)?;
+        println!(
+            "reconcile {members} members at {} ms/request: {} reads + {} writes (floor {} + {}), {:.0} ms wall, \
+             {:.0} ms CPU (plan {:.0} ms), peak guest memory plan {} / apply {}",
+            ms(latency),
+            run.reads,
+            run.writes,
+            floor.reads,
+            floor.writes,
+            run.ms,
+            run.cpu_ms,
+            run.plan_cpu_ms,
+            mib(run.plan_memory),
+            mib(run.apply_memory)
+        );
+        return Ok(());
+    }
     let lat_ms = ms(latency);
 
     // The latency as served: the stand-in's timer and its own work add to it.

@@ -5,8 +5,8 @@
 
 use super::plan::{SkipKind, Skipped};
 use super::snapshot::{DirectoryUser, Snapshot};
-use super::state::State;
-use crate::gitbook::model::Member;
+use super::state::{CurrentMember, State};
+
 use crate::validate::{Email, GitBookId};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -17,7 +17,7 @@ pub(super) struct Found<'a> {
     pub index: usize,
     pub id: GitBookId,
     pub email: Email,
-    pub member: &'a Member,
+    pub member: &'a CurrentMember,
 }
 
 pub(super) struct Matching<'a> {
@@ -38,10 +38,10 @@ pub(super) fn match_members<'a>(snapshot: &'a Snapshot, state: &'a State) -> Mat
     // invited.
     let mut shared: HashSet<Email> = HashSet::new();
     let mut skipped = Vec::new();
-    let skip = |member: &Member, reason: String| Skipped {
+    let skip = |member: &CurrentMember, reason: String| Skipped {
         kind: SkipKind::Member,
         user_id: Some(member.id.clone()),
-        email: member.user.email.clone(),
+        email: member.email.clone(),
         reason,
     };
     for (index, member) in state.members.iter().enumerate() {
@@ -51,7 +51,7 @@ pub(super) fn match_members<'a>(snapshot: &'a Snapshot, state: &'a State) -> Mat
         };
         // A member the directory cannot name is never treated as absent from
         // it: that would remove people only because their email is odd.
-        let Some(email) = member.user.email.as_deref().and_then(|e| Email::parse("email", e).ok()) else {
+        let Some(email) = member.email.as_deref().and_then(|e| Email::parse("email", e).ok()) else {
             skipped.push(skip(member, "has no usable email to match against the directory; left alone".into()));
             continue;
         };

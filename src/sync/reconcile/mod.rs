@@ -85,7 +85,7 @@ pub use plan::{
 };
 pub use safety::{recheck, SafetyStop};
 pub use snapshot::{DirectoryUser, Rules, Snapshot};
-pub use state::{read_state, State};
+pub use state::{read_state, CurrentMember, State};
 
 #[cfg(test)]
 mod testkit;

@@ -381,7 +381,7 @@ fn the_plan_serializes_with_stable_camel_case_names() {
     }));
     let mut state = base_state();
     state.members[1].role = Some(Role::Admin);
-    state.members.push(member("udave", "dave@example.com", Some(Role::Read)));
+    state.members.push(member("udave", "dave@example.com", Some(Role::Read)).into());
     let plan = plan(&snapshot, &state, &sync());
     let value = serde_json::to_value(&plan).unwrap();
     assert_eq!(

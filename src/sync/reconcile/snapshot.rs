@@ -7,8 +7,11 @@ use crate::gitbook::ops::TeamTitle;
 use crate::json_fields::Object;
 use crate::role::{parse_role_or_guest, Role};
 use crate::validate::{printable, Email, MemberRef};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
 
 /// Directory group names are matched exactly (after trimming) and kept short.
 const MAX_GROUP_LEN: usize = 256;
@@ -63,43 +66,202 @@ impl Default for Rules {
 }
 
 impl Snapshot {
-    /// Parses a snapshot document.
+    /// Parses a snapshot document. Users are decoded one at a time, straight
+    /// from the bytes, so a 100,000-user export never exists as a whole JSON
+    /// tree in memory. It accepts what [`parse_value`](Snapshot::parse_value)
+    /// accepts, with the same result, except that a top-level field given
+    /// twice is refused rather than the last one silently winning; of
+    /// several problems, the first met in document order is reported.
     pub fn parse(body: &[u8]) -> Result<Snapshot, Error> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| Error::invalid("body", format!("is not valid JSON: {e}")))?;
-        Snapshot::parse_value(&value)
+        let not_json = |e: serde_json::Error| Error::invalid("body", format!("is not valid JSON: {e}"));
+        // Anything but an object gets the tree-based path, whose messages
+        // say what is wrong with the document as a whole.
+        if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            let value: Value = serde_json::from_slice(body).map_err(not_json)?;
+            return Snapshot::parse_value(&value);
+        }
+        let failure = RefCell::new(None);
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let parsed = TopSeed { failure: &failure }.deserialize(&mut deserializer).and_then(|snapshot| {
+            deserializer.end()?;
+            Ok(snapshot)
+        });
+        // A typed error recorded by the visitors wins over serde's stand-in.
+        parsed.map_err(|e| failure.into_inner().unwrap_or_else(|| not_json(e)))
     }
 
     /// Parses an already decoded snapshot document.
     pub fn parse_value(value: &Value) -> Result<Snapshot, Error> {
-        let top = Object::new("", value, &["users", "rules"]).map_err(|e| {
+        let top = Object::new("", value, TOP_FIELDS).map_err(|e| {
             if is_field(&e, "") {
                 Error::invalid("body", "must be a snapshot object")
             } else {
                 e
             }
         })?;
-        let users_value = top.get("users").ok_or_else(|| Error::invalid("users", "is required (it may be empty)"))?;
+        let users_value = top.get("users").ok_or_else(missing_users)?;
         if !users_value.is_array() {
-            return Err(Error::invalid("users", "must be a list"));
+            return Err(users_not_a_list());
         }
-        let mut users = Vec::new();
-        let mut seen: HashMap<Email, usize> = HashMap::new();
-        for (i, item) in top.array("users")?.iter().enumerate() {
-            let user = parse_user(&format!("users[{i}]"), item)?;
-            if let Some(first) = seen.insert(user.email.clone(), i) {
-                return Err(Error::invalid(
-                    format!("users[{i}].email"),
-                    format!("{} is listed twice: users[{first}] and users[{i}]", user.email),
-                ));
-            }
-            users.push(user);
+        let mut users = Users::default();
+        for item in top.array("users")? {
+            users.push(item)?;
         }
         let rules = match top.get("rules") {
             None => Rules::default(),
             Some(rules) => parse_rules(rules)?,
         };
-        Ok(Snapshot { users, rules })
+        Ok(Snapshot { users: users.users, rules })
+    }
+}
+
+const TOP_FIELDS: &[&str] = &["users", "rules"];
+
+fn missing_users() -> Error {
+    Error::invalid("users", "is required (it may be empty)")
+}
+
+fn users_not_a_list() -> Error {
+    Error::invalid("users", "must be a list")
+}
+
+/// The users read so far, and where each email was first seen.
+#[derive(Default)]
+struct Users {
+    users: Vec<DirectoryUser>,
+    seen: HashMap<Email, usize>,
+}
+
+impl Users {
+    fn push(&mut self, item: &Value) -> Result<(), Error> {
+        let i = self.users.len();
+        let user = parse_user(&format!("users[{i}]"), item)?;
+        if let Some(first) = self.seen.insert(user.email.clone(), i) {
+            return Err(Error::invalid(
+                format!("users[{i}].email"),
+                format!("{} is listed twice: users[{first}] and users[{i}]", user.email),
+            ));
+        }
+        self.users.push(user);
+        Ok(())
+    }
+}
+
+/// The streaming side of [`Snapshot::parse`]: the top-level object, its
+/// `users` array element by element, `rules` as a (small) JSON tree. A
+/// visitor that finds a problem records the typed error in `failure` and
+/// aborts the walk with a placeholder serde error.
+#[derive(Clone, Copy)]
+struct TopSeed<'f> {
+    failure: &'f RefCell<Option<Error>>,
+}
+
+impl TopSeed<'_> {
+    fn fail<E: de::Error>(&self, error: Error) -> E {
+        self.failure.borrow_mut().get_or_insert(error);
+        E::custom("invalid snapshot")
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = Snapshot;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Snapshot, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = Snapshot;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a snapshot object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Snapshot, A::Error> {
+        // A null field counts as absent, as everywhere in the format.
+        let (mut users, mut rules) = (None, None);
+        let mut seen: Vec<String> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if seen.contains(&key) {
+                return Err(self.fail(Error::invalid(key, "is given twice; give it once")));
+            }
+            match key.as_str() {
+                "users" => users = map.next_value_seed(UsersSeed(self))?,
+                "rules" => {
+                    let value: Value = map.next_value()?;
+                    if !value.is_null() {
+                        rules = Some(parse_rules(&value).map_err(|e| self.fail(e))?);
+                    }
+                }
+                unknown => {
+                    let message = format!("is not a known field; expected {}", TOP_FIELDS.join(", "));
+                    return Err(self.fail(Error::invalid(unknown, message)));
+                }
+            }
+            seen.push(key);
+        }
+        let users = users.ok_or_else(|| self.fail(missing_users()))?;
+        Ok(Snapshot { users, rules: rules.unwrap_or_default() })
+    }
+}
+
+struct UsersSeed<'f>(TopSeed<'f>);
+
+/// `users`: the list, or `None` for `null`.
+impl<'de> DeserializeSeed<'de> for UsersSeed<'_> {
+    type Value = Option<Vec<DirectoryUser>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UsersSeed<'_> {
+    type Value = Option<Vec<DirectoryUser>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of users")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut users = Users::default();
+        // One user's JSON tree at a time: it is dropped once parsed.
+        while let Some(item) = seq.next_element::<Value>()? {
+            users.push(&item).map_err(|e| self.0.fail(e))?;
+        }
+        Ok(Some(users.users))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    // Any other JSON value: consumed (so the document is still checked as
+    // JSON first), then refused like the tree-based path does.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        Err(self.0.fail(users_not_a_list()))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(self.0.fail(users_not_a_list()))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(self.0.fail(users_not_a_list()))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(self.0.fail(users_not_a_list()))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(self.0.fail(users_not_a_list()))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Err(self.0.fail(users_not_a_list()))
     }
 }
 

@@ -127,8 +127,48 @@ fn errors_name_the_offending_field() {
         ("not json", "body"),
     ];
     for (doc, field) in cases {
-        assert_eq!(field_of(Snapshot::parse(doc.as_bytes()).unwrap_err()), *field, "{doc}");
+        let streamed = Snapshot::parse(doc.as_bytes()).unwrap_err();
+        // The streaming parser and the tree-based one tell the same story.
+        if let Ok(value) = serde_json::from_str(doc) {
+            assert_eq!(Snapshot::parse_value(&value).as_ref(), Err(&streamed), "{doc}");
+        }
+        assert_eq!(field_of(streamed), *field, "{doc}");
     }
     let long_title = format!(r#"{{"users": [], "rules": {{"groupTeams": {{"eng": "{}"}}}}}}"#, "x".repeat(65));
     assert_eq!(field_of(Snapshot::parse(long_title.as_bytes()).unwrap_err()), "rules.groupTeams.eng");
+}
+
+#[test]
+fn null_fields_count_as_absent_and_a_top_level_field_given_twice_is_refused() {
+    let empty = Snapshot::parse(br#"{"rules": null, "users": []}"#).unwrap();
+    assert_eq!(empty, snapshot(json!({"users": []})));
+    assert_eq!(field_of(Snapshot::parse(br#"{"users": null}"#).unwrap_err()), "users");
+    // With a tree, the last `users` would silently win: half a directory.
+    let twice = br#"{"users": [{"email": "a@x.io"}], "rules": {}, "users": []}"#;
+    let Error::InvalidInput { field, message } = Snapshot::parse(twice).unwrap_err() else { panic!() };
+    assert_eq!((field.as_str(), message.as_str()), ("users", "is given twice; give it once"));
+}
+
+#[test]
+fn a_broken_document_is_invalid_json_wherever_it_breaks() {
+    for doc in [
+        r#"{"users": [{"email": "a@x.io"}]} trailing"#,
+        r#"{"users": [{"email": "a@x.io"},]}"#,
+        r#"{"users": [{"email": "a@x.io"}"#,
+        r#"{"users": [], "rules": {"sso": tru}}"#,
+        r#"{"users": "#,
+    ] {
+        let Error::InvalidInput { field, message } = Snapshot::parse(doc.as_bytes()).unwrap_err() else { panic!() };
+        assert_eq!(field, "body", "{doc}");
+        assert!(message.starts_with("is not valid JSON"), "{doc}: {message}");
+    }
+}
+
+#[test]
+fn users_are_read_in_document_order_whichever_field_comes_first() {
+    let rules_first = br#"{"rules": {"defaultRole": "edit"}, "users": [{"email": "b@x.io"}, {"email": "a@x.io"}]}"#;
+    let parsed = Snapshot::parse(rules_first).unwrap();
+    let emails: Vec<&str> = parsed.users.iter().map(|u| u.email.as_str()).collect();
+    assert_eq!(emails, ["b@x.io", "a@x.io"]);
+    assert_eq!(parsed.rules.default_role, Some(Role::Edit));
 }

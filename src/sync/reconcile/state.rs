@@ -7,6 +7,7 @@ use crate::gitbook::model::{Member, Team};
 use crate::gitbook::ops::{MemberFilter, TeamTitle};
 use crate::gitbook::Client;
 use crate::io::Io;
+use crate::role::Role;
 use crate::validate::{printable, GitBookId};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -15,18 +16,40 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct State {
-    pub members: Vec<Member>,
+    pub members: Vec<CurrentMember>,
     pub teams: Vec<Team>,
     /// Member IDs of each managed team, by team ID. Teams not listed here
     /// were not read; a plan never removes anyone from them.
     pub team_members: BTreeMap<String, Vec<String>>,
 }
 
+/// What a plan needs to know of a member. The rest of GitBook's member
+/// object (names, photo, dates, counts) is dropped as each page arrives: at
+/// 100,000 members the whole objects would take several times the memory.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CurrentMember {
+    /// As GitBook gave it; validated when matched.
+    pub id: String,
+    pub email: Option<String>,
+    /// `None`: a guest.
+    pub role: Option<Role>,
+}
+
+impl From<Member> for CurrentMember {
+    fn from(member: Member) -> CurrentMember {
+        CurrentMember { id: member.id, email: member.user.email, role: member.role }
+    }
+}
+
 /// Reads every member, every team, and the members of each team whose title
 /// is one of `wanted_titles` (case-insensitive). Two teams sharing a wanted
 /// title are a conflict naming both: the sync could not tell which to fill.
 pub fn read_state<I: Io>(client: &mut Client<'_, I>, wanted_titles: &[TeamTitle]) -> Result<State, Error> {
-    let members = client.list_members(&MemberFilter::default())?;
+    let mut members = Vec::new();
+    client.for_each_member_page(&MemberFilter::default(), |page, _| {
+        members.extend(page.into_iter().map(CurrentMember::from));
+        true
+    })?;
     let teams = client.list_teams(None)?;
     let mut team_members = BTreeMap::new();
     for team in managed_teams(&teams, wanted_titles)? {

@@ -2,7 +2,7 @@
 //! JSON GitBook answers with, a simulated apply (to check that planning
 //! again finds nothing), and a large organization with a known drift.
 
-use super::{DirectoryUser, Options, Plan, Rules, Snapshot, State, Strategy};
+use super::{CurrentMember, DirectoryUser, Options, Plan, Rules, Snapshot, State, Strategy};
 use crate::gitbook::model::{Member, Team, User};
 use crate::gitbook::ops::TeamTitle;
 use crate::role::Role;
@@ -34,7 +34,7 @@ pub fn team(id: &str, title: &str) -> Team {
 /// managed-and-read.
 pub fn state(members: Vec<Member>, teams: &[(Team, &[&str])]) -> State {
     State {
-        members,
+        members: members.into_iter().map(CurrentMember::from).collect(),
         teams: teams.iter().map(|(t, _)| t.clone()).collect(),
         team_members: teams
             .iter()
@@ -80,7 +80,7 @@ pub fn simulate(state: &State, plan: &Plan) -> State {
         next.team_members.insert(id, Vec::new());
     }
     for (n, invite) in plan.invites.iter().enumerate() {
-        next.members.push(member(&format!("newuser{n}"), invite.email.as_str(), invite.role));
+        next.members.push(member(&format!("newuser{n}"), invite.email.as_str(), invite.role).into());
     }
     for update in &plan.team_updates {
         let team_id = match &update.team_id {
@@ -93,7 +93,7 @@ pub fn simulate(state: &State, plan: &Plan) -> State {
             .map(|r| match r {
                 MemberRef::Id(id) => id.to_string(),
                 MemberRef::Email(e) => {
-                    next.members.iter().find(|m| m.has_email(e.as_str())).expect("invited").id.clone()
+                    next.members.iter().find(|m| m.email.as_deref() == Some(e.as_str())).expect("invited").id.clone()
                 }
             })
             .collect();
@@ -132,7 +132,7 @@ pub fn large_org(members: usize, teams: usize) -> Org {
         let id = format!("u{i}");
         let address = format!("user{i}@example.com");
         team_members.get_mut(&format!("t{}", i % teams)).unwrap().push(id.clone());
-        state_members.push(member(&id, &address, Some(Role::Read)));
+        state_members.push(CurrentMember::from(member(&id, &address, Some(Role::Read))));
         users.push(DirectoryUser { email: email(&address), role: None, groups: vec![format!("g{}", i % teams)] });
     }
     let rules = Rules {
