@@ -1,11 +1,13 @@
 //! `sync::reconcile::Snapshot::parse` on arbitrary bytes.
 //!
-//! Properties: never panics; an error is `Error::InvalidInput`; on success
-//! every email re-validates and no two users share one, group names are
-//! trimmed, non-empty, at most 256 characters without control characters and
-//! not repeated within a user, titles and protected entries re-validate, a
-//! scope is never empty; and the snapshot written back in the documented
-//! format parses to the same snapshot.
+//! Properties: never panics; an error is `Error::InvalidInput`; `parse`
+//! (streaming) and `parse_value` (tree) accept the same documents with the
+//! same result, but for a top-level field given twice, which only `parse`
+//! refuses; on success every email re-validates and no two users share one,
+//! group names are trimmed, non-empty, at most 256 characters without control
+//! characters and not repeated within a user, titles and protected entries
+//! re-validate, a scope is never empty; and the snapshot written back in the
+//! documented format parses to the same snapshot.
 #![no_main]
 
 use fuzz_support::{assert_invalid_input, check_email, check_member_ref, check_title};
@@ -20,6 +22,16 @@ fuzz_target!(|data: &[u8]| {
         Ok(snapshot) => snapshot,
         Err(error) => {
             assert_invalid_input(&error, false);
+            // The streaming parser refuses only what the tree-based one
+            // refuses, plus a top-level field given twice.
+            if let Ok(value) = serde_json::from_slice::<Value>(data) {
+                if let Ok(tree) = Snapshot::parse_value(&value) {
+                    assert!(
+                        top_level_key_repeats(data),
+                        "parse refused ({error:?}) what parse_value accepts: {tree:?}"
+                    );
+                }
+            }
             return;
         }
     };
@@ -94,4 +106,26 @@ fn write(snapshot: &Snapshot) -> Value {
         written["scope"] = json!({"groups": scope});
     }
     json!({"users": users, "rules": written})
+}
+
+/// Whether the document is an object with a key given more than once (which
+/// a `serde_json::Value` silently collapses).
+fn top_level_key_repeats(data: &[u8]) -> bool {
+    struct Keys;
+    impl<'de> serde::de::Visitor<'de> for Keys {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+            let mut seen = HashSet::new();
+            let mut repeats = false;
+            while let Some((key, _)) = map.next_entry::<String, serde::de::IgnoredAny>()? {
+                repeats |= !seen.insert(key);
+            }
+            Ok(repeats)
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(data);
+    serde::Deserializer::deserialize_map(&mut deserializer, Keys).unwrap_or(false)
 }

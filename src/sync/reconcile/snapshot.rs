@@ -92,13 +92,13 @@ impl Snapshot {
 
     /// Parses an already decoded snapshot document.
     pub fn parse_value(value: &Value) -> Result<Snapshot, Error> {
-        let top = Object::new("", value, TOP_FIELDS).map_err(|e| {
-            if is_field(&e, "") {
-                Error::invalid("body", "must be a snapshot object")
-            } else {
-                e
-            }
-        })?;
+        let Value::Object(map) = value else {
+            return Err(Error::invalid("body", "must be a snapshot object"));
+        };
+        if let Some(unknown) = map.keys().find(|k| !TOP_FIELDS.contains(&k.as_str())) {
+            return Err(unknown_top_field(unknown));
+        }
+        let top = Object::new("", value, TOP_FIELDS)?;
         let users_value = top.get("users").ok_or_else(missing_users)?;
         if !users_value.is_array() {
             return Err(users_not_a_list());
@@ -116,6 +116,16 @@ impl Snapshot {
 }
 
 const TOP_FIELDS: &[&str] = &["users", "rules"];
+
+/// A field the format does not have; an empty name is reported against the
+/// body, as there is no field to name.
+fn unknown_top_field(name: &str) -> Error {
+    let expected = TOP_FIELDS.join(", ");
+    if name.is_empty() {
+        return Error::invalid("body", format!("has a field with an empty name; expected {expected}"));
+    }
+    Error::invalid(name, format!("is not a known field; expected {expected}"))
+}
 
 fn missing_users() -> Error {
     Error::invalid("users", "is required (it may be empty)")
@@ -194,10 +204,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                         rules = Some(parse_rules(&value).map_err(|e| self.fail(e))?);
                     }
                 }
-                unknown => {
-                    let message = format!("is not a known field; expected {}", TOP_FIELDS.join(", "));
-                    return Err(self.fail(Error::invalid(unknown, message)));
-                }
+                unknown => return Err(self.fail(unknown_top_field(unknown))),
             }
             seen.push(key);
         }
@@ -263,10 +270,6 @@ impl<'de> Visitor<'de> for UsersSeed<'_> {
     fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
         Err(self.0.fail(users_not_a_list()))
     }
-}
-
-fn is_field(error: &Error, name: &str) -> bool {
-    matches!(error, Error::InvalidInput { field, .. } if field == name)
 }
 
 fn parse_user(path: &str, value: &Value) -> Result<DirectoryUser, Error> {

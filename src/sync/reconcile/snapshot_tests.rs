@@ -124,6 +124,7 @@ fn errors_name_the_offending_field() {
         (r#"{"users": [], "rules": {"scope": ["eng"]}}"#, "rules.scope"),
         (r#"{"users": [], "rules": {"protected": ["ok@x.io", "../x"]}}"#, "rules.protected[1]"),
         ("[]", "body"),
+        (r#"{"users": [], "": 1}"#, "body"),
         ("not json", "body"),
     ];
     for (doc, field) in cases {
