@@ -8,6 +8,7 @@
 //!   epoch deadline per call so a runaway guest is stopped by the host.
 
 use crate::bindings::exports::gitbook::directory_sync::client::Guest as ClientExports;
+use crate::bindings::exports::gitbook::directory_sync::events::Guest as EventsExports;
 use crate::bindings::exports::gitbook::directory_sync::reconcile::Guest as ReconcileExports;
 use crate::bindings::{DirectorySync, DirectorySyncPre};
 use anyhow::{Context, Result};
@@ -205,6 +206,14 @@ impl Host {
         f: impl FnOnce(&mut Store<State>, &ReconcileExports) -> wasmtime::Result<R>,
     ) -> Result<(R, Output)> {
         self.call_instance(|store, instance| f(store, instance.gitbook_directory_sync_reconcile()))
+    }
+
+    /// Runs `f` against the `events` interface of a fresh instance.
+    pub fn call_events<R>(
+        &self,
+        f: impl FnOnce(&mut Store<State>, &EventsExports) -> wasmtime::Result<R>,
+    ) -> Result<(R, Output)> {
+        self.call_instance(|store, instance| f(store, instance.gitbook_directory_sync_events()))
     }
 
     fn call_instance<R>(

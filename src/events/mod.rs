@@ -5,9 +5,42 @@
 pub mod generic;
 pub mod okta;
 
+use crate::error::Error;
 use crate::gitbook::ops::TeamTitle;
 use crate::role::Role;
 use crate::validate::{Email, GitBookId, MemberRef};
+use serde_json::Value;
+
+/// Parses a document of events in either accepted format: an Okta Event
+/// Hook delivery (recognized by its top-level `"eventType":
+/// "com.okta.event_hook"`; Okta groups become teams through `groups`), or
+/// generic events (an object with a `type`, or an array of them), which all
+/// become [`okta::Item::Event`]. The webhook's `POST /events` and the WIT
+/// `events.apply` both read bodies this way.
+pub fn parse_document(body: &[u8], groups: &okta::GroupMapping) -> Result<Vec<okta::Item>, Error> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| Error::invalid("body", format!("is not valid JSON: {e}")))?;
+    if okta::is_delivery(&value) {
+        return okta::parse(&value, groups);
+    }
+    let generic = match &value {
+        Value::Array(_) => true,
+        Value::Object(map) => map.contains_key("type"),
+        _ => false,
+    };
+    if !generic {
+        return Err(Error::invalid(
+            "body",
+            format!(
+                "is in no known format: expected an Okta event hook delivery (a JSON object with \"eventType\": \
+                 \"{}\" and data.events) or generic events (an object with a \"type\" such as \"user.joined\", or \
+                 an array of them)",
+                okta::DELIVERY_TYPE
+            ),
+        ));
+    }
+    Ok(generic::parse_value(&value)?.into_iter().map(okta::Item::Event).collect())
+}
 
 /// One event from the directory, with the ID used to de-duplicate it.
 #[derive(Clone, Debug, PartialEq, Eq)]

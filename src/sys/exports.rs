@@ -216,7 +216,7 @@ fn to_wit_member(member: m::Member) -> wit::Member {
     }
 }
 
-fn to_wit_error(error: Error) -> wit::Error {
+pub(super) fn to_wit_error(error: Error) -> wit::Error {
     let (kind, failure) = match error {
         Error::InvalidInput { field, message } => {
             return wit::Error::InvalidInput(wit::InvalidInput { field, message })

@@ -2,6 +2,7 @@
 //! clock, and the glue that exports the WIT interfaces. The rest of the crate
 //! never names a WASI binding.
 
+mod events;
 mod exports;
 mod reconcile;
 mod run;

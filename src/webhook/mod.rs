@@ -36,7 +36,7 @@
 //!
 //! Malformed JSON, or a document of either format with an invalid field, is
 //! 400 naming the field (`invalid data.events[3].uuid: is required`); valid
-//! JSON in neither format is 400 "unknown format". Odd Okta events (an
+//! JSON in neither format is 400 "invalid body: is in no known format…". Odd Okta events (an
 //! unmapped type, a login that is not an email…) are not errors: they are
 //! reported as ignored.
 //!
@@ -73,7 +73,6 @@ pub mod auth;
 mod tests;
 
 use crate::error::Error;
-use crate::events::generic;
 use crate::events::okta::{self, IgnoredItem, Item};
 use crate::events::DirectoryEvent;
 use crate::role::parse_role_or_guest;
@@ -386,36 +385,13 @@ fn authenticate(head: &Head, config: &Config) -> Result<(), Reply> {
     }
 }
 
-/// Parses a `POST /events` body: an Okta delivery, or generic events (which
-/// all become [`Item::Event`]).
+/// Parses a `POST /events` body ([`crate::events::parse_document`]); any
+/// problem is 400 naming it, or 413 past [`MAX_BODY_BYTES`].
 pub fn parse_events(body: &[u8], config: &Config) -> Result<Vec<Item>, Reply> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Reply::too_large());
     }
-    let bad_request = |error: Error| Reply::error(400, error.to_string());
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| bad_request(Error::invalid("body", format!("is not valid JSON: {e}"))))?;
-    if okta::is_delivery(&value) {
-        return okta::parse(&value, &config.groups).map_err(bad_request);
-    }
-    let generic = match &value {
-        Value::Array(_) => true,
-        Value::Object(map) => map.contains_key("type"),
-        _ => false,
-    };
-    if !generic {
-        return Err(Reply::error(
-            400,
-            format!(
-                "unknown format: expected an Okta event hook delivery (a JSON object with \"eventType\": \"{}\" \
-                 and data.events) or generic events (an object with a \"type\" such as \"user.joined\", or an \
-                 array of them)",
-                okta::DELIVERY_TYPE
-            ),
-        ));
-    }
-    let events = generic::parse_value(&value).map_err(bad_request)?;
-    Ok(events.into_iter().map(Item::Event).collect())
+    crate::events::parse_document(body, &config.groups).map_err(|error| Reply::error(400, error.to_string()))
 }
 
 /// 200 `{"verification": challenge}`, Okta's expected answer.

@@ -110,6 +110,20 @@ impl World {
         result
     }
 
+    /// Calls the `events` interface in a fresh instance.
+    pub fn events<R>(
+        &self,
+        f: impl FnOnce(
+            &mut wasmtime::Store<host_test::host::State>,
+            &host_test::bindings::exports::gitbook::directory_sync::events::Guest,
+            &Settings,
+        ) -> wasmtime::Result<R>,
+    ) -> R {
+        let (result, _output) =
+            self.host.call_events(|store, events| f(store, events, &self.settings)).expect("the call does not trap");
+        result
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.standin.requests()
     }

@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-import { client } from "../generated/gitbook_directory_sync.js";
+import { client, events } from "../generated/gitbook_directory_sync.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exampleDir = path.resolve(here, "..");
@@ -163,6 +163,30 @@ describe("generated bindings", () => {
     assert.equal(payload.tag, "invalid-input");
     assert.equal(payload.val.field, "base-url");
     assert.equal(client.listMembers(settings, {}).length, 8, "nothing was invited by the refused calls");
+  });
+
+  it("applies a document of directory events in order, one result each", () => {
+    const document = [
+      { id: "e1", type: "user.joined", email: "joiner@acme.test", role: "comment" },
+      { id: "e2", type: "group.changed", team: "support", add: ["joiner@acme.test"], remove: [] },
+      { id: "e1", type: "user.joined", email: "joiner@acme.test", role: "comment" },
+    ];
+    const results = events.apply(settings, JSON.stringify(document), undefined);
+    assert.deepEqual(
+      results.map((r) => [r.id, r.kind, r.status]),
+      [
+        ["e1", "user.joined", "applied"],
+        ["e2", "group.changed", "applied"],
+        ["e1", "user.joined", "ignored"],
+      ],
+    );
+    const joiner = client.findMemberByEmail(settings, "joiner@acme.test");
+    assert.equal(joiner.role, "comment");
+    assert.equal(joiner.teams, 1);
+
+    const { tag, val } = payloadOf(() => events.apply(settings, '{"type": "user.joined"}', undefined));
+    assert.equal(tag, "invalid-input");
+    assert.equal(val.field, "event.email");
   });
 });
 
