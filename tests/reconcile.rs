@@ -38,6 +38,24 @@ fn mirror(standin: &StandIn) -> Value {
     json!({"users": users, "rules": {"groupTeams": group_teams, "defaultRole": "read", "manageAdmins": false}})
 }
 
+/// The [`mirror`] with `people` readers gone (leavers are never admins) and
+/// `people` newcomers, spread over the teams.
+fn drifted_mirror(standin: &StandIn, people: usize) -> Value {
+    let mut snapshot = mirror(standin);
+    let teams = standin.teams();
+    let list = users(&mut snapshot);
+    let mut removed = 0;
+    list.retain(|u| {
+        let leaving = removed < people && u["role"] == "read";
+        removed += leaving as usize;
+        !leaving
+    });
+    for n in 0..people {
+        list.push(json!({"email": format!("new-{n:05}@example.test"), "groups": [teams[n % teams.len()].title]}));
+    }
+    snapshot
+}
+
 fn users(snapshot: &mut Value) -> &mut Vec<Value> {
     snapshot["users"].as_array_mut().unwrap()
 }
@@ -184,23 +202,11 @@ fn an_empty_snapshot_never_removes_anyone() {
 #[test]
 fn reconciling_10000_members_and_100_teams_with_1_percent_drift_costs_the_floor() {
     let world = World::new(Org::generated("acme", TOKEN, 10_000, 100));
-    let mut snapshot = mirror(&world.standin);
+    // 1% drift: 40 leave, 40 join, 20 change teams.
+    let mut snapshot = drifted_mirror(&world.standin, 40);
     let teams = world.standin.teams();
-    {
-        let list = users(&mut snapshot);
-        // 1% drift: 40 leave, 40 join, 20 change teams. Leavers are never admins.
-        let mut removed = 0;
-        list.retain(|u| {
-            let leaving = removed < 40 && u["role"] == "read";
-            removed += leaving as usize;
-            !leaving
-        });
-        for n in 0..40 {
-            list.push(json!({"email": format!("new-{n:03}@example.test"), "groups": [teams[n % 100].title]}));
-        }
-        for (n, user) in list.iter_mut().filter(|u| u["role"] == "edit").take(20).enumerate() {
-            user["groups"] = json!([teams[(n * 7) % 100].title]);
-        }
+    for (n, user) in users(&mut snapshot).iter_mut().filter(|u| u["role"] == "edit").take(20).enumerate() {
+        user["groups"] = json!([teams[(n * 7) % 100].title]);
     }
     let mut limits = options(Strategy::Sync);
     limits.max_removals = Some(50);
@@ -233,20 +239,7 @@ fn planning_100000_members_fits_in_64_mib_of_guest_memory() {
     let world = World::with_host(Org::generated("acme", TOKEN, 100_000, 100), |host| {
         host.max_memory_bytes = 64 << 20;
     });
-    let mut snapshot = mirror(&world.standin);
-    {
-        let teams = world.standin.teams();
-        let list = users(&mut snapshot);
-        let mut removed = 0;
-        list.retain(|u| {
-            let leaving = removed < 1_000 && u["role"] == "read";
-            removed += leaving as usize;
-            !leaving
-        });
-        for n in 0..1_000 {
-            list.push(json!({"email": format!("new-{n:04}@example.test"), "groups": [teams[n % 100].title]}));
-        }
-    }
+    let snapshot = drifted_mirror(&world.standin, 1_000);
     let mut limits = options(Strategy::Sync);
     limits.max_removals = Some(1_000);
     limits.max_removal_percent = Some(1.0);

@@ -40,8 +40,14 @@ pub struct User {
 impl Member {
     /// Whether this member's email equals `email` (already lower-cased).
     pub fn has_email(&self, email: &str) -> bool {
-        self.user.email.as_deref().is_some_and(|own| own.trim().eq_ignore_ascii_case(email))
+        email_matches(self.user.email.as_deref(), email)
     }
+}
+
+/// Whether a member's own email (as GitBook gave it) is `email` (already
+/// lower-cased): GitBook's emails may differ in case and spacing.
+pub fn email_matches(own: Option<&str>, email: &str) -> bool {
+    own.is_some_and(|own| own.trim().eq_ignore_ascii_case(email))
 }
 
 /// `OrganizationTeam` (the fields the sync uses).

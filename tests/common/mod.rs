@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use host_test::bindings::exports::gitbook::directory_sync as exports;
 use host_test::bindings::exports::gitbook::directory_sync::types::{
     ApiFailure, Error, MemberFilter, RetryPolicy, Settings,
 };
@@ -81,47 +82,24 @@ impl World {
     }
 
     /// Calls one export in a fresh instance.
-    pub fn call<R>(
-        &self,
-        f: impl FnOnce(
-            &mut wasmtime::Store<host_test::host::State>,
-            &host_test::bindings::exports::gitbook::directory_sync::client::Guest,
-            &Settings,
-        ) -> wasmtime::Result<R>,
-    ) -> R {
-        let (result, _output) =
-            self.host.call(|store, client| f(store, client, &self.settings)).expect("the call does not trap");
-        result
+    pub fn call<R>(&self, f: impl FnOnce(&mut Store, &exports::client::Guest, &Settings) -> wasmtime::Result<R>) -> R {
+        untrapped(self.host.call(|store, client| f(store, client, &self.settings)))
     }
 
     /// Calls the `reconcile` interface in a fresh instance.
     pub fn reconcile<R>(
         &self,
-        f: impl FnOnce(
-            &mut wasmtime::Store<host_test::host::State>,
-            &host_test::bindings::exports::gitbook::directory_sync::reconcile::Guest,
-            &Settings,
-        ) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store, &exports::reconcile::Guest, &Settings) -> wasmtime::Result<R>,
     ) -> R {
-        let (result, _output) = self
-            .host
-            .call_reconcile(|store, reconcile| f(store, reconcile, &self.settings))
-            .expect("the call does not trap");
-        result
+        untrapped(self.host.call_reconcile(|store, reconcile| f(store, reconcile, &self.settings)))
     }
 
     /// Calls the `events` interface in a fresh instance.
     pub fn events<R>(
         &self,
-        f: impl FnOnce(
-            &mut wasmtime::Store<host_test::host::State>,
-            &host_test::bindings::exports::gitbook::directory_sync::events::Guest,
-            &Settings,
-        ) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store, &exports::events::Guest, &Settings) -> wasmtime::Result<R>,
     ) -> R {
-        let (result, _output) =
-            self.host.call_events(|store, events| f(store, events, &self.settings)).expect("the call does not trap");
-        result
+        untrapped(self.host.call_events(|store, events| f(store, events, &self.settings)))
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -131,6 +109,13 @@ impl World {
     pub fn member_id(&self, email: &str) -> String {
         self.standin.member_by_email(email).unwrap_or_else(|| panic!("{email} is a member")).id
     }
+}
+
+type Store = wasmtime::Store<host_test::host::State>;
+
+/// The call's result; a trap (or a host failure) fails the test.
+fn untrapped<R, O, E: std::fmt::Debug>(call: Result<(R, O), E>) -> R {
+    call.expect("the call does not trap").0
 }
 
 pub fn no_filter() -> MemberFilter {

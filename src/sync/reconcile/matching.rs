@@ -6,7 +6,6 @@
 use super::plan::{SkipKind, Skipped};
 use super::snapshot::{DirectoryUser, Snapshot};
 use super::state::{CurrentMember, State};
-
 use crate::validate::{Email, GitBookId};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};

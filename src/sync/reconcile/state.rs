@@ -3,7 +3,7 @@
 //! members would cost a walk per team for nothing).
 
 use crate::error::{ApiFailure, Error, FailureKind};
-use crate::gitbook::model::{Member, Team};
+use crate::gitbook::model::{email_matches, Member, Team};
 use crate::gitbook::ops::{MemberFilter, TeamTitle};
 use crate::gitbook::Client;
 use crate::io::Io;
@@ -33,6 +33,13 @@ pub struct CurrentMember {
     pub email: Option<String>,
     /// `None`: a guest.
     pub role: Option<Role>,
+}
+
+impl CurrentMember {
+    /// Whether this member's email equals `email` (already lower-cased).
+    pub fn has_email(&self, email: &str) -> bool {
+        email_matches(self.email.as_deref(), email)
+    }
 }
 
 impl From<Member> for CurrentMember {

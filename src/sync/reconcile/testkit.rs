@@ -93,7 +93,7 @@ pub fn simulate(state: &State, plan: &Plan) -> State {
             .map(|r| match r {
                 MemberRef::Id(id) => id.to_string(),
                 MemberRef::Email(e) => {
-                    next.members.iter().find(|m| m.email.as_deref() == Some(e.as_str())).expect("invited").id.clone()
+                    next.members.iter().find(|m| m.has_email(e.as_str())).expect("invited").id.clone()
                 }
             })
             .collect();
