@@ -222,6 +222,23 @@ fn usage_errors_exit_2_and_send_nothing() {
 }
 
 #[test]
+fn a_token_with_control_characters_is_refused_without_reaching_the_terminal() {
+    let mut cli = Cli::sample();
+    // A header split, a clear-screen and a title-setting escape: none may reach a log or a terminal.
+    cli.env[0].1 = format!("{TOKEN}\r\nX-Evil: 1\u{1b}[2J\u{1b}]0;owned\u{7}");
+    for args in [&["members", "list"][..], &["members", "list", "--json"]] {
+        let run = cli.run(args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("token"), "{}", run.stderr);
+        for fragment in ["X-Evil", "owned", "\u{1b}", "[2J"] {
+            let shown = run.stdout.contains(fragment) || run.stderr.contains(fragment);
+            assert!(!shown, "{fragment:?} reached the output: {:?} {:?}", run.stdout, run.stderr);
+        }
+    }
+    assert_eq!(cli.standin.request_count(), 0);
+}
+
+#[test]
 fn a_wrong_token_exits_1_with_a_clear_error() {
     let mut cli = Cli::sample();
     cli.env[0].1 = "gb_wrong".into();

@@ -4,15 +4,38 @@
 
 mod common;
 
-use common::{no_filter, World, TOKEN};
-use host_test::bindings::exports::gitbook::directory_sync::types::Error;
+use common::{invalid_field, no_filter, World, TOKEN};
+use host_test::bindings::exports::gitbook::directory_sync::events::EventStatus;
+use host_test::bindings::exports::gitbook::directory_sync::reconcile::{PlanOptions, Strategy};
+use host_test::bindings::exports::gitbook::directory_sync::types::{Error, MemberFilter, RetryPolicy, Timeouts};
 use host_test::demo::authority;
 use host_test::standin::{Fault, FaultKind, Org, StandIn};
 use host_test::{component_path, Host, HostConfig};
+use serde_json::json;
 use std::time::Duration;
 
 fn answer_members_with(world: &World, body: String) {
-    world.standin.inject(Fault::on("GET", "/members", FaultKind::Status { status: 200, body, headers: vec![] }, 100));
+    answer_members_times(world, body, 100);
+}
+
+fn answer_members_times(world: &World, body: String, times: usize) {
+    world.standin.inject(Fault::on("GET", "/members", FaultKind::Status { status: 200, body, headers: vec![] }, times));
+}
+
+/// `n` well-formed members as GitBook lists them, numbered from `from`.
+fn members_json(from: usize, n: usize) -> Vec<serde_json::Value> {
+    (from..from + n)
+        .map(|i| {
+            json!({"object": "member", "id": format!("u{i}"), "role": "read", "disabled": false,
+                   "joinedAt": "2024-01-01T00:00:00.000Z", "sso": true,
+                   "user": {"object": "user", "id": format!("u{i}"), "displayName": format!("User {i}"),
+                            "email": format!("user{i}@acme.test")}})
+        })
+        .collect()
+}
+
+fn push_plan() -> PlanOptions {
+    PlanOptions { strategy: Strategy::Push, max_removals: None, max_removal_percent: None, allow_mass_removal: false }
 }
 
 #[test]
@@ -78,11 +101,18 @@ fn a_redirect_to_another_host_is_not_followed_with_the_token() {
 #[test]
 fn header_injection_through_the_token_is_refused_before_sending() {
     let mut world = World::sample();
-    world.settings.token = Some(format!("{TOKEN}\r\nX-Evil: 1"));
-    let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
-    let Error::InvalidInput(input) = &error else { panic!("{error:?}") };
+    // CR/LF to split the header, a terminal escape to rewrite a log line, a NUL to cut one.
+    let tail = "\r\nX-Evil: 1\u{1b}]0;owned\u{7}\0tail_canary";
+    world.settings.token = Some(format!("{TOKEN}{tail}"));
+    let (result, output) =
+        world.host.call(|s, c| c.call_list_members(s, &world.settings, &no_filter())).expect("no trap");
+    let error = result.unwrap_err();
+    let said = format!("{error:?}{}{}", output.stdout, output.stderr);
+    let Error::InvalidInput(input) = error else { panic!("{said}") };
     assert_eq!(input.field, "token");
-    assert!(!input.message.contains("X-Evil"), "the refused token is not echoed: {}", input.message);
+    for fragment in [TOKEN, "X-Evil", "owned", "\u{1b}", "\\u{1b}", "tail_canary"] {
+        assert!(!said.contains(fragment), "the refused token is not echoed ({fragment:?}): {said}");
+    }
     assert_eq!(world.standin.request_count(), 0);
 }
 
@@ -126,4 +156,156 @@ fn a_guest_that_outgrows_its_memory_cap_is_stopped_by_the_host() {
     let roomy = tight_host(&standin, |c| c.max_memory_bytes = 256 << 20);
     let (members, _) = roomy.call(|store, client| client.call_list_members(store, &settings, &no_filter())).unwrap();
     assert_eq!(members.unwrap().len(), 20_000, "the same call fits in the default cap");
+}
+
+#[test]
+fn a_member_list_whose_count_lies_is_stopped_and_nothing_is_written() {
+    let world = World::sample();
+    // Full pages, each pointing to a page never seen before, while `count` claims one member.
+    let lying_pages = |world: &World| {
+        for page in 0..5 {
+            let body =
+                json!({"items": members_json(page * 1000, 1000), "count": 1, "next": {"page": format!("fresh{page}")}});
+            answer_members_times(world, body.to_string(), 1);
+        }
+    };
+    lying_pages(&world);
+    let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
+    let Error::InvalidResponse(failure) = &error else { panic!("{error:?}") };
+    assert!(failure.message.contains("reported 1 items but kept sending pages"), "{}", failure.message);
+    assert_eq!(world.standin.request_count(), 2, "one page past the count is allowed, no more");
+
+    // A reconcile reading that list stops before deciding anything.
+    world.standin.clear_faults();
+    world.standin.clear_requests();
+    lying_pages(&world);
+    let snapshot = json!({"users": [{"email": "new@acme.test"}]}).to_string();
+    let error = world.reconcile(|s, r, settings| r.call_plan(s, settings, &snapshot, push_plan())).unwrap_err();
+    assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+    assert!(world.requests().iter().all(|r| r.method == "GET"), "nothing was written");
+}
+
+#[test]
+fn a_count_in_the_quadrillions_is_reported_not_trusted() {
+    let world = World::sample();
+    let body = json!({"items": members_json(0, 2), "count": 8_000_000_000_000_000u64});
+    answer_members_with(&world, body.to_string());
+    let members = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap();
+    assert_eq!(members.len(), 2, "the walk ends where the pages end, whatever count claims");
+    let page = world.call(|s, c, settings| c.call_list_members_page(s, settings, &no_filter(), None, None)).unwrap();
+    assert_eq!((page.count, page.items.len()), (Some(8_000_000_000_000_000), 2));
+}
+
+#[test]
+fn a_hostile_cursor_stays_one_query_value() {
+    let world = World::sample();
+    let cursor = "x&limit=1&role=admin\r\nX-Evil: 1#frag";
+    let first = json!({"items": members_json(0, 1), "count": 2, "next": {"page": cursor}});
+    answer_members_times(&world, first.to_string(), 1);
+    answer_members_times(&world, json!({"items": members_json(1, 1), "count": 2}).to_string(), 1);
+    let members = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap();
+    assert_eq!(members.len(), 2);
+    let second = &world.requests()[1];
+    assert_eq!(second.query_param("page").as_deref(), Some(cursor), "the cursor arrives as sent, as one value");
+    assert_eq!(second.query_param("limit").as_deref(), Some("1000"));
+    assert_eq!(second.query_param("role"), None);
+    assert!(second.header("x-evil").is_none());
+}
+
+/// Characters that look like or hide inside an address: Cyrillic `а` and `е`,
+/// a zero-width space, a fullwidth `＠`, a soft hyphen, a right-to-left mark.
+const LOOK_ALIKES: [&str; 6] = [
+    "\u{430}lice@acme.test",
+    "alice@acme.t\u{435}st",
+    "alice\u{200b}@acme.test",
+    "alice\u{ff20}acme.test",
+    "al\u{ad}ice@acme.test",
+    "\u{200f}alice@acme.test",
+];
+
+#[test]
+fn look_alike_emails_are_refused_wherever_an_email_enters() {
+    let world = World::sample();
+    for email in LOOK_ALIKES {
+        let leave = json!([{"type": "user.left", "email": email}]).to_string();
+        let error = world.events(|s, e, settings| e.call_apply(s, settings, &leave, None)).unwrap_err();
+        assert_eq!(invalid_field(error), "events[0].email", "{email:?}");
+
+        // Okta targets need not be emails (usernames are common), so such an
+        // event is reported as ignored, with why, rather than failing the delivery.
+        let okta = okta_delivery("user.lifecycle.deactivate", email).to_string();
+        let results = world.events(|s, e, settings| e.call_apply(s, settings, &okta, None)).unwrap();
+        assert_eq!(results[0].status, EventStatus::Ignored, "{email:?}");
+        assert!(results[0].detail.contains("not a usable email"), "{}", results[0].detail);
+
+        let snapshot = json!({"users": [{"email": email}]}).to_string();
+        let error = world.reconcile(|s, r, settings| r.call_plan(s, settings, &snapshot, push_plan())).unwrap_err();
+        assert_eq!(invalid_field(error), "users[0].email", "{email:?}");
+
+        let error = world.call(|s, c, settings| c.call_remove_member_by_email(s, settings, email)).unwrap_err();
+        assert_eq!(invalid_field(error), "email", "{email:?}");
+    }
+    assert_eq!(world.standin.request_count(), 0, "no look-alike reached GitBook, not even as a lookup");
+    assert!(world.standin.member_by_email("alice@acme.test").is_some());
+}
+
+fn okta_delivery(event_type: &str, email: &str) -> serde_json::Value {
+    json!({
+        "eventType": "com.okta.event_hook", "eventTypeVersion": "1.0", "cloudEventsVersion": "0.1",
+        "source": "https://acme.okta.com/api/v1/eventHooks/who1", "eventId": "e1", "contentType": "application/json",
+        "data": {"events": [{
+            "uuid": "u1", "published": "2024-05-01T10:00:00.000Z", "eventType": event_type,
+            "outcome": {"result": "SUCCESS"},
+            "target": [{"id": "00u1", "type": "User", "alternateId": email, "displayName": "Alice"}]
+        }]}
+    })
+}
+
+#[test]
+fn cr_lf_in_any_value_bound_for_a_request_line_or_header_is_refused() {
+    let mut world = World::sample();
+    let original = world.settings.clone();
+    let evil = "\r\nX-Evil: 1";
+
+    world.settings.organization = Some(format!("acme{evil}"));
+    let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
+    assert_eq!(invalid_field(error), "organization");
+
+    world.settings = original.clone();
+    world.settings.base_url = Some(format!("{}{evil}", world.standin.base_url()));
+    let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
+    assert_eq!(invalid_field(error), "base-url");
+
+    world.settings = original;
+    let filter = MemberFilter { role: None, search: Some(format!("ann{evil}")) };
+    let error = world.call(|s, c, settings| c.call_list_members(s, settings, &filter)).unwrap_err();
+    assert_eq!(invalid_field(error), "search");
+
+    let change = json!([{"type": "group.changed", "team": format!("Design{evil}"), "add": ["bob@acme.test"]}]);
+    let error = world.events(|s, e, settings| e.call_apply(s, settings, &change.to_string(), None)).unwrap_err();
+    assert_eq!(invalid_field(error), "events[0].team");
+    assert_eq!(world.standin.request_count(), 0);
+}
+
+#[test]
+fn the_host_caps_the_request_timeouts_the_guest_asks_for() {
+    let patient_guest = |world: &World| {
+        let mut settings = world.settings.clone();
+        settings.timeouts = Some(Timeouts { connect_ms: 60_000, first_byte_ms: 60_000, between_bytes_ms: 60_000 });
+        settings.retry = Some(RetryPolicy { max_attempts: 1, max_wait_ms: 0, deadline_ms: 60_000, base_delay_ms: 1 });
+        settings
+    };
+    let get_bob = |world: &World| {
+        let (settings, bob) = (patient_guest(world), world.member_id("bob@acme.test"));
+        world.standin.set_latency(Duration::from_millis(1_500));
+        world.host.call(|s, c| c.call_get_member(s, &settings, &bob)).expect("no trap").0
+    };
+
+    let capped = World::with_host(Org::sample(), |c| c.max_request_timeout = Duration::from_millis(200));
+    let error = get_bob(&capped).unwrap_err();
+    let Error::Transport(failure) = &error else { panic!("{error:?}") };
+    assert!(failure.message.contains("did not arrive in time"), "{}", failure.message);
+
+    let roomy = World::sample();
+    assert!(get_bob(&roomy).is_ok(), "the same guest waits the latency out under the default cap");
 }

@@ -3,17 +3,10 @@
 
 mod common;
 
-use common::{no_filter, World};
+use common::{invalid_field, no_filter, World};
 use host_test::bindings::exports::gitbook::directory_sync::types::{Error, InviteRequest, Invitee, MemberFilter, Role};
 use host_test::standin::{Fault, FaultKind, Org};
 use std::time::Duration;
-
-fn invalid_field(error: Error) -> String {
-    match error {
-        Error::InvalidInput(input) => input.field,
-        other => panic!("expected invalid input, got {other:?}"),
-    }
-}
 
 const HOSTILE_IDS: [&str; 8] = ["../teams/x", "a/b", "a?b=c", "a#b", "", " ", "a%2Fb", "x\r\nX-Evil: 1"];
 

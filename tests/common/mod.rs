@@ -131,6 +131,14 @@ pub fn summary(request: &RecordedRequest) -> (String, String, Option<serde_json:
     (request.method.clone(), target, request.json())
 }
 
+/// The field an invalid-input error names; panics on any other error.
+pub fn invalid_field(error: Error) -> String {
+    match error {
+        Error::InvalidInput(input) => input.field,
+        other => panic!("expected invalid input, got {other:?}"),
+    }
+}
+
 /// The failure inside any API error case; panics on invalid input.
 pub fn failure(error: &Error) -> &ApiFailure {
     match error {
