@@ -277,6 +277,29 @@ fn typed_exports_can_be_invoked_directly() {
     assert!(run.stdout.starts_with("ok("), "{}", run.stdout);
 }
 
+/// The limits the README tells CLI users to set: wasmtime's own memory cap and
+/// wall-clock timeout stop a call that would otherwise run on.
+#[test]
+fn the_wasmtime_cli_s_own_limits_stop_a_runaway_call() {
+    let cli = Cli::new(Org::generated("acme", TOKEN, 5_000, 1));
+    cli.standin.set_latency(std::time::Duration::from_millis(400));
+    let run = cli.run_with(&["-W", "timeout=1s"], &["--allow-insecure-http", "members", "list", "--json"], "");
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("interrupt"), "{}", run.stderr);
+    assert!(cli.standin.request_count() < 5, "stopped before the last of the 5 pages");
+
+    cli.standin.set_latency(std::time::Duration::ZERO);
+    let users: Vec<Value> = cli.standin.members().iter().map(|m| serde_json::json!({"email": m.email})).collect();
+    let snapshot = serde_json::json!({"users": users}).to_string();
+    let sync = ["--allow-insecure-http", "sync", "-"];
+    let capped = cli.run_with(&["-W", "max-memory-size=2097152"], &sync, &snapshot);
+    assert_ne!(capped.code, 0, "5,000 members do not fit in 2 MiB: {}", capped.stdout);
+    assert!(capped.stderr.contains("wasm trap"), "{}", capped.stderr);
+    let roomy = cli.run_with(&["-W", "max-memory-size=268435456"], &sync, &snapshot);
+    assert_eq!(roomy.code, 0, "the same call fits in the README's 256 MiB: {}", roomy.stderr);
+    assert!(cli.standin.requests().iter().all(|r| r.method == "GET"));
+}
+
 fn sample_snapshot(extra_users: &[&str]) -> Value {
     let mut users = vec![
         serde_json::json!({"email": "alice@acme.test", "role": "admin"}),
