@@ -144,6 +144,24 @@ fn a_call_past_the_host_deadline_is_stopped_by_the_host() {
 }
 
 #[test]
+fn a_server_that_never_answers_cannot_hold_a_call_past_the_host_deadline() {
+    let standin = StandIn::start(Org::sample()).unwrap();
+    standin.inject(Fault::any(FaultKind::Delay { delay: Duration::from_secs(3_600) }, 100));
+    let host = tight_host(&standin, |c| c.call_deadline = Duration::from_millis(500));
+    // The guest is willing to wait a minute per answer (the host's request cap), for a minute in all.
+    let mut settings = host_test::demo::local_settings(&standin, "acme", TOKEN);
+    settings.timeouts = Some(Timeouts { connect_ms: 60_000, first_byte_ms: 60_000, between_bytes_ms: 60_000 });
+    settings.retry = Some(RetryPolicy { max_attempts: 3, max_wait_ms: 1_000, deadline_ms: 60_000, base_delay_ms: 10 });
+    let started = std::time::Instant::now();
+    let outcome = host.call(|store, client| client.call_list_members(store, &settings, &no_filter()));
+    let trap = outcome.expect_err("the host interrupts the call");
+    assert!(format!("{trap:?}").to_lowercase().contains("interrupt"), "{trap:?}");
+    // A liveness bound, not a speed check: epoch interruption alone would wait out
+    // the first request's 60 s timeout before the guest ran again.
+    assert!(started.elapsed() < Duration::from_secs(30), "held for {:?}", started.elapsed());
+}
+
+#[test]
 fn a_guest_that_outgrows_its_memory_cap_is_stopped_by_the_host() {
     let standin = StandIn::start(Org::generated("acme", TOKEN, 20_000, 1)).unwrap();
     let host = tight_host(&standin, |c| c.max_memory_bytes = 4 << 20);

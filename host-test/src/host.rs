@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
@@ -52,7 +52,8 @@ pub struct HostConfig {
     /// Memory cap per instance.
     pub max_memory_bytes: usize,
     /// Wall-clock budget per call, enforced by epoch interruption while the
-    /// guest runs.
+    /// guest runs and, while it waits on the network, by cutting every
+    /// request's timeouts to what is left of it.
     pub call_deadline: Duration,
     /// The longest timeouts a guest may ask for; longer ones are cut to these.
     pub max_request_timeout: Duration,
@@ -181,7 +182,8 @@ impl Host {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: OutboundPolicy::new(self.config.allowed_authorities.clone(), self.config.max_request_timeout),
+            outbound: OutboundPolicy::new(self.config.allowed_authorities.clone(), self.config.max_request_timeout)
+                .until(Instant::now().checked_add(self.config.call_deadline)),
             limits: StoreLimitsBuilder::new().memory_size(self.config.max_memory_bytes).instances(4).build(),
         };
         let mut store = Store::new(&self.engine, state);

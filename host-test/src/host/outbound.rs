@@ -1,21 +1,30 @@
 //! The outbound allow-list: the guest may reach only the authorities the
 //! embedder configured, so a hostile `next.page`, a redirect or a wrong base
 //! URL cannot carry the token elsewhere. Timeouts the guest asks for are
-//! capped by the host.
+//! capped by the host, and by what is left of the call's deadline: epoch
+//! interruption only stops guest code, so without that cap a server that
+//! never answers would hold a guest blocked in host I/O past the deadline.
 
 use http_body_util::BodyExt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 pub struct OutboundPolicy {
     allowed: Vec<String>,
     max_timeout: Duration,
+    /// When the call must be over; `None`: no deadline beyond `max_timeout`.
+    deadline: Option<Instant>,
 }
 
 impl OutboundPolicy {
     pub fn new(allowed: Vec<String>, max_timeout: Duration) -> OutboundPolicy {
         let allowed = allowed.into_iter().map(|a| a.to_ascii_lowercase()).collect();
-        OutboundPolicy { allowed, max_timeout }
+        OutboundPolicy { allowed, max_timeout, deadline: None }
+    }
+
+    /// No request may wait past `deadline` (the end of the call).
+    pub fn until(self, deadline: Option<Instant>) -> OutboundPolicy {
+        OutboundPolicy { deadline, ..self }
     }
 
     /// `host:port` of a request, with the scheme's default port filled in.
@@ -30,14 +39,19 @@ impl OutboundPolicy {
         self.allowed.iter().any(|allowed| allowed == authority)
     }
 
-    fn cap(&self, options: Option<RequestOptions>) -> RequestOptions {
-        let cap = |d: Option<Duration>| Some(d.map_or(self.max_timeout, |d| d.min(self.max_timeout)));
+    /// The timeouts a request gets at `now`; `None` once the deadline has passed.
+    fn cap(&self, options: Option<RequestOptions>, now: Instant) -> Option<RequestOptions> {
+        let limit = match self.deadline {
+            Some(deadline) => self.max_timeout.min(deadline.checked_duration_since(now).filter(|d| !d.is_zero())?),
+            None => self.max_timeout,
+        };
+        let cap = |d: Option<Duration>| Some(d.map_or(limit, |d| d.min(limit)));
         let options = options.unwrap_or_default();
-        RequestOptions {
+        Some(RequestOptions {
             connect_timeout: cap(options.connect_timeout),
             first_byte_timeout: cap(options.first_byte_timeout),
             between_bytes_timeout: cap(options.between_bytes_timeout),
-        }
+        })
     }
 }
 
@@ -59,16 +73,53 @@ impl WasiHttpHooks for OutboundPolicy {
     ) -> ResponseFuture {
         _ = fut;
         let allowed = Self::authority_of(&request).is_some_and(|a| self.allows(&a));
-        let options = self.cap(options);
+        let options = self.cap(options, Instant::now());
         Box::new(async move {
             if !allowed {
                 return Err(Error::HttpRequestDenied);
             }
+            // Past the deadline the guest traps as soon as it runs again; this
+            // answer only has to release it at once.
+            let Some(options) = options else { return Err(Error::ConnectionTimeout) };
             let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
             Ok((
                 response.map(BodyExt::boxed_unsync),
                 Box::new(io) as Box<dyn std::future::Future<Output = Result<(), Error>> + Send>,
             ))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asking(seconds: u64) -> Option<RequestOptions> {
+        let d = Some(Duration::from_secs(seconds));
+        Some(RequestOptions { connect_timeout: d, first_byte_timeout: d, between_bytes_timeout: d })
+    }
+
+    fn timeouts(options: RequestOptions) -> [Option<Duration>; 3] {
+        [options.connect_timeout, options.first_byte_timeout, options.between_bytes_timeout]
+    }
+
+    #[test]
+    fn the_guest_s_timeouts_are_cut_to_the_host_s_longest() {
+        let policy = OutboundPolicy::new(vec![], Duration::from_secs(60));
+        let now = Instant::now();
+        assert_eq!(timeouts(policy.cap(asking(600), now).unwrap()), [Some(Duration::from_secs(60)); 3]);
+        assert_eq!(timeouts(policy.cap(asking(5), now).unwrap()), [Some(Duration::from_secs(5)); 3]);
+        assert_eq!(timeouts(policy.cap(None, now).unwrap()), [Some(Duration::from_secs(60)); 3], "none means the cap");
+    }
+
+    #[test]
+    fn no_request_may_wait_past_the_call_s_deadline() {
+        let now = Instant::now();
+        let policy = OutboundPolicy::new(vec![], Duration::from_secs(60)).until(Some(now + Duration::from_secs(2)));
+        assert_eq!(timeouts(policy.cap(asking(30), now).unwrap()), [Some(Duration::from_secs(2)); 3]);
+        let later = now + Duration::from_millis(1_500);
+        assert_eq!(timeouts(policy.cap(asking(30), later).unwrap()), [Some(Duration::from_millis(500)); 3]);
+        assert!(policy.cap(asking(30), now + Duration::from_secs(2)).is_none(), "at the deadline: no request");
+        assert!(policy.cap(asking(30), now + Duration::from_secs(3)).is_none(), "past it: none either");
     }
 }
