@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{invalid_field, no_filter, World, TOKEN};
+use common::{delivery, invalid_field, no_filter, okta_event, plan_options, World, TOKEN};
 use host_test::bindings::exports::gitbook::directory_sync::events::EventStatus;
-use host_test::bindings::exports::gitbook::directory_sync::reconcile::{PlanOptions, Strategy};
+use host_test::bindings::exports::gitbook::directory_sync::reconcile::Strategy;
 use host_test::bindings::exports::gitbook::directory_sync::types::{Error, MemberFilter, RetryPolicy, Timeouts};
 use host_test::demo::authority;
 use host_test::standin::{Fault, FaultKind, Org, StandIn};
@@ -34,8 +34,9 @@ fn members_json(from: usize, n: usize) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn push_plan() -> PlanOptions {
-    PlanOptions { strategy: Strategy::Push, max_removals: None, max_removal_percent: None, allow_mass_removal: false }
+/// Timeouts of a guest willing to wait a minute for every answer.
+fn patient_timeouts() -> Option<Timeouts> {
+    Some(Timeouts { connect_ms: 60_000, first_byte_ms: 60_000, between_bytes_ms: 60_000 })
 }
 
 #[test]
@@ -150,7 +151,7 @@ fn a_server_that_never_answers_cannot_hold_a_call_past_the_host_deadline() {
     let host = tight_host(&standin, |c| c.call_deadline = Duration::from_millis(500));
     // The guest is willing to wait a minute per answer (the host's request cap), for a minute in all.
     let mut settings = host_test::demo::local_settings(&standin, "acme", TOKEN);
-    settings.timeouts = Some(Timeouts { connect_ms: 60_000, first_byte_ms: 60_000, between_bytes_ms: 60_000 });
+    settings.timeouts = patient_timeouts();
     settings.retry = Some(RetryPolicy { max_attempts: 3, max_wait_ms: 1_000, deadline_ms: 60_000, base_delay_ms: 10 });
     let started = std::time::Instant::now();
     let outcome = host.call(|store, client| client.call_list_members(store, &settings, &no_filter()));
@@ -198,7 +199,9 @@ fn a_member_list_whose_count_lies_is_stopped_and_nothing_is_written() {
     world.standin.clear_requests();
     lying_pages(&world);
     let snapshot = json!({"users": [{"email": "new@acme.test"}]}).to_string();
-    let error = world.reconcile(|s, r, settings| r.call_plan(s, settings, &snapshot, push_plan())).unwrap_err();
+    let error = world
+        .reconcile(|s, r, settings| r.call_plan(s, settings, &snapshot, plan_options(Strategy::Push)))
+        .unwrap_err();
     assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
     assert!(world.requests().iter().all(|r| r.method == "GET"), "nothing was written");
 }
@@ -251,13 +254,16 @@ fn look_alike_emails_are_refused_wherever_an_email_enters() {
 
         // Okta targets need not be emails (usernames are common), so such an
         // event is reported as ignored, with why, rather than failing the delivery.
-        let okta = okta_delivery("user.lifecycle.deactivate", email).to_string();
-        let results = world.events(|s, e, settings| e.call_apply(s, settings, &okta, None)).unwrap();
+        let okta =
+            delivery(vec![okta_event("u1", "user.lifecycle.deactivate", "2024-05-01T10:00:00.000Z", email, None)]);
+        let results = world.events(|s, e, settings| e.call_apply(s, settings, &okta.to_string(), None)).unwrap();
         assert_eq!(results[0].status, EventStatus::Ignored, "{email:?}");
         assert!(results[0].detail.contains("not a usable email"), "{}", results[0].detail);
 
         let snapshot = json!({"users": [{"email": email}]}).to_string();
-        let error = world.reconcile(|s, r, settings| r.call_plan(s, settings, &snapshot, push_plan())).unwrap_err();
+        let error = world
+            .reconcile(|s, r, settings| r.call_plan(s, settings, &snapshot, plan_options(Strategy::Push)))
+            .unwrap_err();
         assert_eq!(invalid_field(error), "users[0].email", "{email:?}");
 
         let error = world.call(|s, c, settings| c.call_remove_member_by_email(s, settings, email)).unwrap_err();
@@ -265,18 +271,6 @@ fn look_alike_emails_are_refused_wherever_an_email_enters() {
     }
     assert_eq!(world.standin.request_count(), 0, "no look-alike reached GitBook, not even as a lookup");
     assert!(world.standin.member_by_email("alice@acme.test").is_some());
-}
-
-fn okta_delivery(event_type: &str, email: &str) -> serde_json::Value {
-    json!({
-        "eventType": "com.okta.event_hook", "eventTypeVersion": "1.0", "cloudEventsVersion": "0.1",
-        "source": "https://acme.okta.com/api/v1/eventHooks/who1", "eventId": "e1", "contentType": "application/json",
-        "data": {"events": [{
-            "uuid": "u1", "published": "2024-05-01T10:00:00.000Z", "eventType": event_type,
-            "outcome": {"result": "SUCCESS"},
-            "target": [{"id": "00u1", "type": "User", "alternateId": email, "displayName": "Alice"}]
-        }]}
-    })
 }
 
 #[test]
@@ -309,7 +303,7 @@ fn cr_lf_in_any_value_bound_for_a_request_line_or_header_is_refused() {
 fn the_host_caps_the_request_timeouts_the_guest_asks_for() {
     let patient_guest = |world: &World| {
         let mut settings = world.settings.clone();
-        settings.timeouts = Some(Timeouts { connect_ms: 60_000, first_byte_ms: 60_000, between_bytes_ms: 60_000 });
+        settings.timeouts = patient_timeouts();
         settings.retry = Some(RetryPolicy { max_attempts: 1, max_wait_ms: 0, deadline_ms: 60_000, base_delay_ms: 1 });
         settings
     };

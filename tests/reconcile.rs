@@ -4,16 +4,12 @@
 
 mod common;
 
-use common::{World, TOKEN};
+use common::{plan_options as options, World, TOKEN};
 use host_test::bindings::exports::gitbook::directory_sync::reconcile::{PlanOptions, Strategy, SyncPlan};
 use host_test::bindings::exports::gitbook::directory_sync::types::{Error, Role};
 use host_test::standin::{Org, Role as StandInRole, StandIn};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-fn options(strategy: Strategy) -> PlanOptions {
-    PlanOptions { strategy, max_removals: None, max_removal_percent: None, allow_mass_removal: false }
-}
 
 fn role_name(role: Option<StandInRole>) -> &'static str {
     role.map_or("guest", |r| r.as_str())

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::World;
+use common::{delivery, okta_event, World};
 use host_test::standin::Org;
 use host_test::HttpReply;
 use serde_json::{json, Value};
@@ -27,30 +27,6 @@ fn send(world: &World, method: &str, path: &str, headers: &[(&str, &str)], body:
         format!("{} {:?} {} {}", String::from_utf8_lossy(&reply.body), reply.headers, output.stdout, output.stderr);
     assert!(!everything.contains(SECRET) && !everything.contains("gb_test_token"), "a secret leaked: {everything}");
     reply
-}
-
-/// An Okta System Log event as an Event Hook delivers it.
-fn okta_event(uuid: &str, event_type: &str, published: &str, email: &str, group: Option<(&str, &str)>) -> Value {
-    let mut target = vec![json!({"id": "00u_ann", "type": "User", "alternateId": email, "displayName": "Someone"})];
-    if let Some((id, name)) = group {
-        target.push(json!({"id": id, "type": "UserGroup", "alternateId": "unknown", "displayName": name}));
-    }
-    json!({
-        "uuid": uuid, "published": published, "eventType": event_type, "version": "0",
-        "displayMessage": "…", "severity": "INFO",
-        "actor": {"id": "00u_admin", "type": "User", "alternateId": "admin@acme.test", "displayName": "Admin"},
-        "outcome": {"result": "SUCCESS"},
-        "target": target
-    })
-}
-
-fn delivery(events: Vec<Value>) -> Value {
-    json!({
-        "eventType": "com.okta.event_hook", "eventTypeVersion": "1.0", "cloudEventsVersion": "0.1",
-        "source": "https://acme.okta.com/api/v1/eventHooks/whoabc", "eventId": "b5a188b9-5ece-4636-b041-482ffda96311",
-        "eventTime": "2024-05-01T10:00:01.000Z", "contentType": "application/json",
-        "data": {"events": events}
-    })
 }
 
 fn statuses(reply: &HttpReply) -> Vec<String> {

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use host_test::bindings::exports::gitbook::directory_sync as exports;
+use host_test::bindings::exports::gitbook::directory_sync::reconcile::{PlanOptions, Strategy};
 use host_test::bindings::exports::gitbook::directory_sync::types::{
     ApiFailure, Error, MemberFilter, RetryPolicy, Settings,
 };
@@ -12,6 +13,7 @@ use host_test::demo::{authority, local_settings};
 use host_test::standin::{Org, RecordedRequest, StandIn};
 use host_test::wasmtime;
 use host_test::{component_path, new_engine, Host, HostConfig};
+use serde_json::{json, Value};
 use std::sync::OnceLock;
 use wasmtime::component::Component;
 use wasmtime::Engine;
@@ -137,6 +139,36 @@ pub fn invalid_field(error: Error) -> String {
         Error::InvalidInput(input) => input.field,
         other => panic!("expected invalid input, got {other:?}"),
     }
+}
+
+/// An Okta System Log event as an Event Hook delivers it.
+pub fn okta_event(uuid: &str, event_type: &str, published: &str, email: &str, group: Option<(&str, &str)>) -> Value {
+    let mut target = vec![json!({"id": "00u_ann", "type": "User", "alternateId": email, "displayName": "Someone"})];
+    if let Some((id, name)) = group {
+        target.push(json!({"id": id, "type": "UserGroup", "alternateId": "unknown", "displayName": name}));
+    }
+    json!({
+        "uuid": uuid, "published": published, "eventType": event_type, "version": "0",
+        "displayMessage": "…", "severity": "INFO",
+        "actor": {"id": "00u_admin", "type": "User", "alternateId": "admin@acme.test", "displayName": "Admin"},
+        "outcome": {"result": "SUCCESS"},
+        "target": target
+    })
+}
+
+/// An Okta Event Hook delivery carrying `events`.
+pub fn delivery(events: Vec<Value>) -> Value {
+    json!({
+        "eventType": "com.okta.event_hook", "eventTypeVersion": "1.0", "cloudEventsVersion": "0.1",
+        "source": "https://acme.okta.com/api/v1/eventHooks/whoabc", "eventId": "b5a188b9-5ece-4636-b041-482ffda96311",
+        "eventTime": "2024-05-01T10:00:01.000Z", "contentType": "application/json",
+        "data": {"events": events}
+    })
+}
+
+/// Plan options with the default removal limits.
+pub fn plan_options(strategy: Strategy) -> PlanOptions {
+    PlanOptions { strategy, max_removals: None, max_removal_percent: None, allow_mass_removal: false }
 }
 
 /// The failure inside any API error case; panics on invalid input.
