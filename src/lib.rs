@@ -24,6 +24,7 @@ pub mod json_fields;
 pub mod role;
 pub mod settings;
 pub mod sync;
+pub mod timestamp;
 pub mod validate;
 pub mod webhook;
 

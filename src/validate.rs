@@ -134,6 +134,51 @@ impl MemberRef {
     }
 }
 
+/// A team title as the spec allows it: 1 to 64 characters, trimmed, no
+/// control characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TeamTitle(String);
+
+impl TeamTitle {
+    pub fn parse(field: &str, value: &str) -> Result<TeamTitle, Error> {
+        let title = value.trim();
+        let length = title.chars().count();
+        if length == 0 || length > 64 {
+            return Err(Error::invalid(field, format!("must have 1 to 64 characters, has {length}")));
+        }
+        if title.chars().any(char::is_control) {
+            return Err(Error::invalid(field, "must not contain control characters"));
+        }
+        Ok(TeamTitle(title.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// What identifies the team: titles compare case-insensitively, as
+    /// GitBook's own title filter does.
+    pub fn key(&self) -> TitleKey {
+        TitleKey::of(&self.0)
+    }
+
+    /// Whether a title GitBook returned names this team.
+    pub fn matches(&self, title: &str) -> bool {
+        self.key() == TitleKey::of(title)
+    }
+}
+
+/// A team title folded for comparison (trimmed, lower-cased): the one key
+/// every map of teams by title uses, so no two places fold differently.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TitleKey(String);
+
+impl TitleKey {
+    pub fn of(title: &str) -> TitleKey {
+        TitleKey(title.trim().to_lowercase())
+    }
+}
+
 /// Parses a list of emails named `field`, keeping the first of duplicates.
 pub fn emails(field: &str, values: &[String]) -> Result<Vec<Email>, Error> {
     let mut seen = HashSet::new();

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{plan_options as options, World, TOKEN};
-use host_test::bindings::exports::gitbook::directory_sync::reconcile::{PlanOptions, Strategy, SyncPlan};
+use host_test::bindings::exports::gitbook::directory_sync::reconcile::{ActionKind, PlanOptions, Strategy, SyncPlan};
 use host_test::bindings::exports::gitbook::directory_sync::types::{Error, Role};
 use host_test::standin::{Org, Role as StandInRole, StandIn};
 use serde_json::{json, Value};
@@ -111,10 +111,13 @@ fn joins_leaves_moves_role_changes_and_renamed_groups_are_planned_applied_and_th
     let report = world.reconcile(|s, r, settings| r.call_apply(s, settings, &planned));
     let report = report.unwrap();
     assert_eq!((report.failed, report.not_attempted), (0, 0), "{report:?}");
-    let order: Vec<&str> = report.actions.iter().map(|a| a.kind.as_str()).collect();
-    let first = |kind: &str| order.iter().position(|k| *k == kind).unwrap();
-    assert!(first("create-team") < first("invite") && first("invite") < first("update-team"));
-    assert_eq!(order.last(), Some(&"remove-member"), "member removals come last: {order:?}");
+    let order: Vec<ActionKind> = report.actions.iter().map(|a| a.kind).collect();
+    let first = |kind: ActionKind| order.iter().position(|k| *k == kind).unwrap();
+    assert!(
+        first(ActionKind::CreateTeam) < first(ActionKind::Invite)
+            && first(ActionKind::Invite) < first(ActionKind::UpdateTeam)
+    );
+    assert_eq!(order.last(), Some(&ActionKind::RemoveMember), "member removals come last: {order:?}");
 
     assert!(world.standin.member_by_email("dave@acme.test").is_none());
     let docs = world.standin.teams().into_iter().find(|t| t.title == "Documentation").unwrap();

@@ -44,7 +44,7 @@ from wasmtime.component import (
 )
 
 DEFAULT_WASM = Path(__file__).resolve().parents[2] / "target/wasm32-wasip2/release/gitbook_directory_sync.wasm"
-CLIENT = "gitbook:directory-sync/client@0.1.0"
+CLIENT = "gitbook:directory-sync/client@0.2.0"
 
 
 class GitBookError(Exception):

@@ -13,7 +13,8 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use fuzz_support::{assert_generic_round_trip, assert_invalid_input, check_event};
-use gitbook_directory_sync::events::okta::{self, GroupMapping, Item};
+use gitbook_directory_sync::events::okta::{self, GroupMapping};
+use gitbook_directory_sync::events::{self, Ignored, Item};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
@@ -78,14 +79,14 @@ fn check(delivery: &Value, mapping: &GroupMapping) {
                 assert!(event_uuids.insert(id), "two events share the uuid {id:?}");
                 check_event(event);
             }
-            Item::Ignored { id: ignored_id, event_type, reason } => {
+            Item::Ignored(Ignored { id: ignored_id, event_type, reason }) => {
                 assert_eq!(ignored_id.as_deref(), Some(id), "items are not in published order: {items:#?}");
                 assert_eq!(Some(event_type.as_str()), events[source]["eventType"].as_str());
                 assert!(!reason.is_empty());
             }
         }
     }
-    let (directory_events, _) = okta::split(items);
+    let (directory_events, _) = events::split(items);
     assert_generic_round_trip(&directory_events);
 }
 

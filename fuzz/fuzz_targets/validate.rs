@@ -14,7 +14,7 @@
 use fuzz_support::{assert_invalid_input, check_email, check_id, check_member_ref, check_title, known_finding};
 use gitbook_directory_sync::events::okta::GroupMapping;
 use gitbook_directory_sync::events::TeamRef;
-use gitbook_directory_sync::gitbook::ops::TeamTitle;
+use gitbook_directory_sync::validate::TeamTitle;
 use gitbook_directory_sync::settings::{BaseUrl, Scheme, Token};
 use gitbook_directory_sync::validate::{Email, GitBookId, MemberRef};
 use libfuzzer_sys::fuzz_target;

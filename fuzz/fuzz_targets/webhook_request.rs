@@ -31,7 +31,7 @@
 #![no_main]
 
 use fuzz_support::check_event;
-use gitbook_directory_sync::events::{generic, okta};
+use gitbook_directory_sync::events::{generic, okta, Item};
 use gitbook_directory_sync::webhook::{self, Config, Head, Reply, Route, MAX_BODY_BYTES};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
@@ -212,7 +212,7 @@ fn check_body(body: &[u8], config: &Config) {
     assert_eq!(items.len(), events.len());
     for (item, event) in items.iter().zip(&events) {
         match item {
-            okta::Item::Event(parsed) => assert_eq!(parsed, event),
+            Item::Event(parsed) => assert_eq!(parsed, event),
             other => panic!("a generic event became {other:?}"),
         }
         check_event(event);

@@ -4,7 +4,7 @@
 
 use gitbook_directory_sync::error::Error;
 use gitbook_directory_sync::events::{DirectoryEvent, Event, RoleChoice, TeamRef};
-use gitbook_directory_sync::gitbook::ops::TeamTitle;
+use gitbook_directory_sync::validate::TeamTitle;
 use gitbook_directory_sync::role::{role_or_guest_name, Role};
 use gitbook_directory_sync::validate::{Email, GitBookId, MemberRef};
 use serde_json::{json, Map, Value};

@@ -12,11 +12,12 @@ mod tests;
 
 use crate::error::Error;
 use crate::events::generic;
-use crate::gitbook::ops::{Invite, MemberFilter, TeamTitle};
+use crate::gitbook::ops::{Invite, MemberFilter};
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::sync::events::{self, JoinDefaults, Status};
 use crate::sync::reconcile;
+use crate::validate::TeamTitle;
 use crate::validate::{self, Email, GitBookId};
 use args::{Command, Invocation, Parsed, RemoveTarget, Source, TeamArg};
 use output::Printer;

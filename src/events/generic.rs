@@ -15,10 +15,10 @@
 
 use super::{DirectoryEvent, Event, RoleChoice, TeamRef};
 use crate::error::Error;
-use crate::gitbook::ops::TeamTitle;
 use crate::json_fields::Object;
 use crate::role::parse_role_or_guest;
 use crate::role::Role;
+use crate::validate::TeamTitle;
 use crate::validate::{self, printable, Email, GitBookId, MemberRef};
 use serde_json::Value;
 

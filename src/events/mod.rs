@@ -1,13 +1,14 @@
 //! Directory events: what happened in the directory, validated, whatever
 //! format it arrived in. [`generic`] parses the project's own JSON format
-//! (CLI `apply`, webhook, WIT); each format only builds these values.
+//! (CLI `apply`, webhook, WIT) and [`okta`] Okta Event Hook deliveries; each
+//! format only builds these values.
 
 pub mod generic;
 pub mod okta;
 
 use crate::error::Error;
-use crate::gitbook::ops::TeamTitle;
 use crate::role::Role;
+use crate::validate::TeamTitle;
 use crate::validate::{Email, GitBookId, MemberRef};
 use serde_json::Value;
 
@@ -15,9 +16,9 @@ use serde_json::Value;
 /// Hook delivery (recognized by its top-level `"eventType":
 /// "com.okta.event_hook"`; Okta groups become teams through `groups`), or
 /// generic events (an object with a `type`, or an array of them), which all
-/// become [`okta::Item::Event`]. The webhook's `POST /events` and the WIT
+/// become [`Item::Event`]. The webhook's `POST /events` and the WIT
 /// `events.apply` both read bodies this way.
-pub fn parse_document(body: &[u8], groups: &okta::GroupMapping) -> Result<Vec<okta::Item>, Error> {
+pub fn parse_document(body: &[u8], groups: &okta::GroupMapping) -> Result<Vec<Item>, Error> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| Error::invalid("body", format!("is not valid JSON: {e}")))?;
     if okta::is_delivery(&value) {
@@ -39,7 +40,39 @@ pub fn parse_document(body: &[u8], groups: &okta::GroupMapping) -> Result<Vec<ok
             ),
         ));
     }
-    Ok(generic::parse_value(&value)?.into_iter().map(okta::Item::Event).collect())
+    Ok(generic::parse_value(&value)?.into_iter().map(Item::Event).collect())
+}
+
+/// One entry of a parsed document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// Something to do in GitBook.
+    Event(DirectoryEvent),
+    /// Nothing to do (reported back to the sender).
+    Ignored(Ignored),
+}
+
+/// An entry with no GitBook action, and why: an Okta event of an unmapped
+/// type, a duplicate, or an odd target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ignored {
+    pub id: Option<String>,
+    /// The source format's own type name (an open set: Okta's `eventType`).
+    pub event_type: String,
+    pub reason: String,
+}
+
+/// Splits items into the events to apply and the ignored ones, each in order.
+pub fn split(items: Vec<Item>) -> (Vec<DirectoryEvent>, Vec<Ignored>) {
+    let mut events = Vec::new();
+    let mut ignored = Vec::new();
+    for item in items {
+        match item {
+            Item::Event(event) => events.push(event),
+            Item::Ignored(item) => ignored.push(item),
+        }
+    }
+    (events, ignored)
 }
 
 /// One event from the directory, with the ID used to de-duplicate it.

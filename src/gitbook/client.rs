@@ -4,12 +4,13 @@
 
 use crate::error::{ApiFailure, Error, FailureKind};
 use crate::gitbook::model::{error_message, EmailRemoval, InviteResult, Member, MemberPage, Page, Removal, Team};
-use crate::gitbook::ops::{self, Call, Invite, MemberFilter, TeamTitle, MAX_PAGE_LIMIT};
+use crate::gitbook::ops::{self, Call, Invite, MemberFilter, MAX_PAGE_LIMIT};
 use crate::gitbook::pagination::Cursor;
 use crate::gitbook::retry::{self, Decision};
 use crate::io::{Io, TransportErrorKind};
 use crate::role::Role;
 use crate::settings::Settings;
+use crate::validate::TeamTitle;
 use crate::validate::{printable, Email, GitBookId, MemberRef};
 use std::time::Duration;
 
@@ -33,6 +34,11 @@ struct Attempt {
 impl<'s, I: Io> Client<'s, I> {
     pub fn new(settings: &'s Settings, io: I) -> Self {
         Client { settings, io }
+    }
+
+    /// The I/O clock's monotonic time, for budgets that span several calls.
+    pub fn now(&mut self) -> Duration {
+        self.io.monotonic()
     }
 
     pub fn settings(&self) -> &Settings {
@@ -215,12 +221,20 @@ impl<'s, I: Io> Client<'s, I> {
         self.execute(ops::update_team_members(self.settings, team, add, remove))
     }
 
+    /// One page of members: `page` is the cursor of the previous page's
+    /// `next_page` (`None` or empty: the first page), `limit` from 1 to
+    /// [`MAX_PAGE_LIMIT`] (`None`: the largest).
     pub fn list_members_page(
         &mut self,
         filter: &MemberFilter,
         page: Option<&str>,
-        limit: u32,
+        limit: Option<u32>,
     ) -> Result<MemberPage, Error> {
+        let limit = limit.unwrap_or(MAX_PAGE_LIMIT);
+        if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+            return Err(Error::invalid("limit", format!("must be between 1 and {MAX_PAGE_LIMIT}")));
+        }
+        let page = page.filter(|p| !p.is_empty());
         let page = self.execute(ops::list_members_page(self.settings, filter, page, limit))?;
         Ok(MemberPage { items: page.items, count: page.count, next_page: page.next.map(|n| n.page) })
     }

@@ -7,7 +7,7 @@ use crate::gitbook::model::{InviteResult, Member, Page, Removal, Team, TeamMembe
 use crate::http::{encode_query_value, Method, Request, Response};
 use crate::role::{Role, RoleFilter};
 use crate::settings::Settings;
-use crate::validate::{self, Email, GitBookId, MemberRef};
+use crate::validate::{self, Email, GitBookId, MemberRef, TeamTitle};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -238,33 +238,6 @@ pub fn list_team_members_page(settings: &Settings, team: &GitBookId, page: Optio
         operation: "list team members",
         request: request(settings, Method::Get, &format!("/teams/{team}/members?{}", query.join("&")), None),
         parse: json,
-    }
-}
-
-/// A team title as the spec allows it: 1 to 64 characters.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct TeamTitle(String);
-
-impl TeamTitle {
-    pub fn parse(field: &str, value: &str) -> Result<TeamTitle, Error> {
-        let title = value.trim();
-        let length = title.chars().count();
-        if length == 0 || length > 64 {
-            return Err(Error::invalid(field, format!("must have 1 to 64 characters, has {length}")));
-        }
-        if title.chars().any(char::is_control) {
-            return Err(Error::invalid(field, "must not contain control characters"));
-        }
-        Ok(TeamTitle(title.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Titles match case-insensitively (GitBook's own title filter does).
-    pub fn matches(&self, title: &str) -> bool {
-        self.0.to_lowercase() == title.trim().to_lowercase()
     }
 }
 

@@ -8,15 +8,18 @@
 //! - One event failing does not stop the others; its result carries the error.
 
 use crate::error::{Error, FailureKind};
-use crate::events::{DirectoryEvent, Event, RoleChoice, TeamRef};
+use crate::events::okta::GroupMapping;
+use crate::events::{DirectoryEvent, Event, Ignored, RoleChoice, TeamRef};
 use crate::gitbook::model::Removal;
-use crate::gitbook::ops::{Invite, Invitee, TeamTitle};
+use crate::gitbook::ops::{Invite, Invitee};
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::role::{role_or_guest_name, Role};
 use crate::validate::{GitBookId, MemberRef};
+use crate::validate::{TeamTitle, TitleKey};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 /// What a join does when the event does not say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +46,9 @@ pub enum Status {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventResult {
     pub id: Option<String>,
-    pub kind: &'static str,
+    /// The event's type: a generic type name, or the source's own (an
+    /// ignored Okta event keeps Okta's `eventType`).
+    pub kind: String,
     pub status: Status,
     /// What was done or why not, for people.
     pub detail: String,
@@ -52,12 +57,40 @@ pub struct EventResult {
 
 impl EventResult {
     fn new(event: &DirectoryEvent, status: Status, detail: String) -> EventResult {
-        EventResult { id: event.id.clone(), kind: event.event.kind(), status, detail, error: None }
+        EventResult { id: event.id.clone(), kind: event.event.kind().to_owned(), status, detail, error: None }
     }
 
     fn failed(event: &DirectoryEvent, error: Error) -> EventResult {
         EventResult { error: Some(error.clone()), ..EventResult::new(event, Status::Failed, error.to_string()) }
     }
+}
+
+impl From<Ignored> for EventResult {
+    /// An entry ignored when the document was parsed, as a result.
+    fn from(ignored: Ignored) -> EventResult {
+        EventResult {
+            id: ignored.id,
+            kind: ignored.event_type,
+            status: Status::Ignored,
+            detail: ignored.reason,
+            error: None,
+        }
+    }
+}
+
+/// Parses a document of events (generic or an Okta delivery, Okta groups
+/// mapped by `groups`) and applies it: one result per event in order, then
+/// the entries ignored at parse time. The WIT `events.apply` export.
+pub fn apply_document<I: Io>(
+    client: &mut Client<'_, I>,
+    groups: &GroupMapping,
+    defaults: &JoinDefaults,
+    document: &[u8],
+) -> Result<Vec<EventResult>, Error> {
+    let (events, ignored) = crate::events::split(crate::events::parse_document(document, groups)?);
+    let mut results = apply(client, defaults, &events);
+    results.extend(ignored.into_iter().map(EventResult::from));
+    Ok(results)
 }
 
 /// Applies `events` in order and reports one result per event.
@@ -66,9 +99,23 @@ pub fn apply<I: Io>(
     defaults: &JoinDefaults,
     events: &[DirectoryEvent],
 ) -> Vec<EventResult> {
-    let (results, deferred) = apply_while(client, defaults, events, || true);
+    let (results, deferred) = apply_while(client, defaults, events, |_| true);
     debug_assert!(deferred.is_empty());
     results
+}
+
+/// Like [`apply`], but stops starting new steps once `budget` has passed
+/// on the client's clock: the events not attempted are returned as deferred,
+/// in order. The webhook uses it so a delivery is answered before the sender
+/// gives up.
+pub fn apply_within<'e, I: Io>(
+    client: &mut Client<'_, I>,
+    defaults: &JoinDefaults,
+    events: &'e [DirectoryEvent],
+    budget: Duration,
+) -> (Vec<EventResult>, Vec<&'e DirectoryEvent>) {
+    let started = client.now();
+    apply_while(client, defaults, events, |client| client.now().saturating_sub(started) < budget)
 }
 
 /// Like [`apply`], but before each step asks `has_time`; once it says no,
@@ -78,7 +125,7 @@ pub fn apply_while<'e, I: Io>(
     client: &mut Client<'_, I>,
     defaults: &JoinDefaults,
     events: &'e [DirectoryEvent],
-    mut has_time: impl FnMut() -> bool,
+    mut has_time: impl FnMut(&mut Client<'_, I>) -> bool,
 ) -> (Vec<EventResult>, Vec<&'e DirectoryEvent>) {
     let mut results: Vec<Option<EventResult>> = vec![None; events.len()];
     let mut seen = HashSet::new();
@@ -96,7 +143,7 @@ pub fn apply_while<'e, I: Io>(
                 continue;
             }
         }
-        if !has_time() {
+        if !has_time(client) {
             out_of_time = true;
             break;
         }
@@ -108,7 +155,7 @@ pub fn apply_while<'e, I: Io>(
         flush_joins(client, defaults, events, &mut joins, &mut results);
         results[i] = Some(apply_one(client, &mut teams, event));
     }
-    if !out_of_time || has_time() {
+    if !out_of_time || has_time(client) {
         flush_joins(client, defaults, events, &mut joins, &mut results);
     }
     let mut done = Vec::new();
@@ -240,7 +287,7 @@ fn flush_joins<I: Io>(
 /// Team titles resolved to IDs once per batch.
 #[derive(Default)]
 struct TeamCache {
-    by_title: HashMap<String, GitBookId>,
+    by_title: HashMap<TitleKey, GitBookId>,
 }
 
 impl TeamCache {
@@ -249,7 +296,7 @@ impl TeamCache {
             TeamRef::Id(id) => return Ok(id.clone()),
             TeamRef::Title(title) => title,
         };
-        let key = title.as_str().to_lowercase();
+        let key = title.key();
         if let Some(id) = self.by_title.get(&key) {
             return Ok(id.clone());
         }
@@ -316,7 +363,7 @@ mod tests {
         let mut io = ScriptedIo::new([json(205, "")]);
         let mut budget = 1;
         let (results, deferred) =
-            apply_while(&mut Client::new(&settings, &mut io), &JoinDefaults::default(), &events, || {
+            apply_while(&mut Client::new(&settings, &mut io), &JoinDefaults::default(), &events, |_| {
                 budget -= 1;
                 budget >= 0
             });

@@ -1,11 +1,11 @@
 //! The WIT `events` export: conversions between the generated types and
-//! [`crate::events`] / [`crate::sync::events`], nothing else.
+//! [`crate::sync::events::apply_document`], nothing else.
 
 use super::env;
 use super::exports::exports::gitbook::directory_sync::events as wit;
 use super::exports::exports::gitbook::directory_sync::types as wit_types;
 use super::exports::{from_wit_role, to_wit_error, with_client, Component};
-use crate::events::okta::{self, GroupMapping};
+use crate::events::okta::GroupMapping;
 use crate::sync::events::{EventResult, JoinDefaults, Status};
 
 impl wit::Guest for Component {
@@ -15,21 +15,11 @@ impl wit::Guest for Component {
         defaults: Option<wit::JoinDefaults>,
     ) -> Result<Vec<wit::EventResult>, wit_types::Error> {
         with_client(settings, |client| {
-            // The same mapping the webhook uses, so one configuration serves both.
-            let groups = GroupMapping::parse(env(okta::ENV_GROUP_TEAMS).as_deref().unwrap_or("").trim())?;
-            let items = crate::events::parse_document(events.as_bytes(), &groups)?;
+            let groups = GroupMapping::from_env(env)?;
             let defaults = defaults
                 .map_or_else(JoinDefaults::default, |d| JoinDefaults { role: d.role.map(from_wit_role), sso: d.sso });
-            let (to_apply, ignored) = okta::split(items);
-            let results = crate::sync::events::apply(client, &defaults, &to_apply);
-            let ignored = ignored.into_iter().map(|(id, kind, detail)| wit::EventResult {
-                id,
-                kind,
-                status: wit::EventStatus::Ignored,
-                detail,
-                error: None,
-            });
-            Ok(results.into_iter().map(to_wit_result).chain(ignored).collect())
+            let results = crate::sync::events::apply_document(client, &groups, &defaults, events.as_bytes())?;
+            Ok(results.into_iter().map(to_wit_result).collect())
         })
     }
 }
@@ -37,7 +27,7 @@ impl wit::Guest for Component {
 fn to_wit_result(result: EventResult) -> wit::EventResult {
     wit::EventResult {
         id: result.id,
-        kind: result.kind.to_owned(),
+        kind: result.kind,
         status: match result.status {
             Status::Applied => wit::EventStatus::Applied,
             Status::Ignored => wit::EventStatus::Ignored,

@@ -1,6 +1,6 @@
-//! The WIT exports: each function converts the generated types to the
-//! crate's own, runs the operation over [`WasiIo`], and converts back. No
-//! logic lives here.
+//! The WIT `client` export, and the conversions every export shares: each
+//! function converts the generated types to the crate's own, runs the
+//! operation over [`WasiIo`], and converts back. No logic lives here.
 
 use super::{env, WasiIo};
 use crate::error::{ApiFailure, Error, FailureKind};
@@ -92,11 +92,6 @@ impl Guest for Component {
     ) -> Result<wit::MemberPage, wit::Error> {
         with_client(settings, |client| {
             let filter = from_wit_filter(filter)?;
-            let limit = limit.unwrap_or(crate::gitbook::ops::MAX_PAGE_LIMIT);
-            if !(1..=crate::gitbook::ops::MAX_PAGE_LIMIT).contains(&limit) {
-                return Err(Error::invalid("limit", "must be between 1 and 1000"));
-            }
-            let page = page.filter(|p| !p.is_empty());
             let result = client.list_members_page(&filter, page.as_deref(), limit)?;
             Ok(wit::MemberPage {
                 items: result.items.into_iter().map(to_wit_member).collect(),

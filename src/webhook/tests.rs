@@ -1,10 +1,16 @@
 //! The webhook contract, as specifications.
 
+use super::route::MAX_CHALLENGE_LEN;
 use super::*;
-use crate::error::{ApiFailure, FailureKind};
+use crate::error::{ApiFailure, Error, FailureKind};
+use crate::events::okta;
+use crate::events::Ignored;
+use crate::events::{DirectoryEvent, Item};
 use crate::events::{Event, RoleChoice};
 use crate::role::Role;
+use crate::sync::events::{EventResult, JoinDefaults, Status};
 use crate::validate::{Email, MemberRef};
+use serde_json::{json, Value};
 use std::collections::HashMap;
 
 const SECRET: &str = "hook-s3cret-value";
@@ -301,7 +307,7 @@ fn bodies_over_the_limit_are_413() {
     let reply = parse_events(&body, &config()).unwrap_err();
     assert_eq!(reply.status, 413);
     assert!(message(&reply).contains("1048576 bytes"));
-    assert_eq!(Reply::too_large(), reply);
+    assert_eq!(Reply::too_large(MAX_BODY_BYTES), reply);
 }
 
 #[test]
@@ -354,7 +360,7 @@ fn result(id: &str, kind: &'static str, status: Status) -> EventResult {
         )
     });
     let detail = error.as_ref().map_or_else(|| format!("{id} done"), Error::to_string);
-    EventResult { id: Some(id.into()), kind, status, detail, error }
+    EventResult { id: Some(id.into()), kind: kind.into(), status, detail, error }
 }
 
 fn left(id: &str) -> DirectoryEvent {
@@ -370,7 +376,11 @@ fn statuses(reply: &Reply) -> Vec<&str> {
 
 #[test]
 fn everything_applied_or_ignored_is_200() {
-    let ignored = [(Some("o1".to_string()), "user.session.start".to_string(), "no GitBook action".to_string())];
+    let ignored = [Ignored {
+        id: Some("o1".into()),
+        event_type: "user.session.start".into(),
+        reason: "no GitBook action".into(),
+    }];
     let reply = results_reply(
         &[result("a", "user.joined", Status::Applied), result("b", "user.left", Status::Ignored)],
         &ignored,
@@ -408,7 +418,11 @@ fn some_failures_are_207_and_say_why() {
     assert_eq!(reply.status, 207);
     let failed = &reply.body["results"][1];
     assert_eq!(failed["status"], "failed");
-    assert_eq!(failed["error"], json!({"kind": "rate-limited", "status": 429, "message": "API rate limit exceeded"}));
+    assert_eq!(
+        failed["error"],
+        json!({"kind": "rate-limited", "operation": "invite users", "status": 429, "message": "API rate limit exceeded",
+               "attempts": 5, "elapsedMs": 62_000, "retryAfterMs": 30_000})
+    );
     assert!(failed["detail"].as_str().unwrap().contains("gave up after 5 attempts"));
     assert!(reply.body["results"][0].get("error").is_none(), "only failures carry an error");
     assert_eq!((reply.body["applied"].clone(), reply.body["failed"].clone()), (json!(1), json!(1)));
@@ -420,7 +434,8 @@ fn some_failures_are_207_and_say_why() {
 
 #[test]
 fn every_attempted_event_failing_is_502() {
-    let parse_time_ignored = [(Some("o1".to_string()), "user.session.start".to_string(), "n/a".to_string())];
+    let parse_time_ignored =
+        [Ignored { id: Some("o1".into()), event_type: "user.session.start".into(), reason: "n/a".into() }];
     let reply = results_reply(
         &[result("a", "user.joined", Status::Failed), result("b", "user.left", Status::Failed)],
         &parse_time_ignored,
@@ -439,7 +454,7 @@ fn deferred_events_are_503_with_retry_after_whatever_else_happened() {
         vec![result("a", "user.joined", Status::Applied), result("b", "user.left", Status::Failed)],
         vec![],
     ] {
-        let reply = results_reply(&results, &[], &[left("d1"), left("d2")]);
+        let reply = results_reply(&results, &[], &[&left("d1"), &left("d2")]);
         assert_eq!(reply.status, 503, "{results:?}");
         assert_eq!(header(&reply, "retry-after"), Some("5"));
         assert_eq!(reply.body["deferred"], 2);
@@ -452,8 +467,8 @@ fn deferred_events_are_503_with_retry_after_whatever_else_happened() {
 
 #[test]
 fn results_list_applied_then_deferred_then_parse_time_ignored() {
-    let ignored = [(None, "user.session.start".to_string(), "no GitBook action".to_string())];
-    let reply = results_reply(&[result("a", "user.joined", Status::Applied)], &ignored, &[left("d")]);
+    let ignored = [Ignored { id: None, event_type: "user.session.start".into(), reason: "no GitBook action".into() }];
+    let reply = results_reply(&[result("a", "user.joined", Status::Applied)], &ignored, &[&left("d")]);
     assert_eq!(statuses(&reply), ["applied", "deferred", "ignored"]);
     assert_eq!(reply.body["results"][2]["id"], Value::Null);
 }
@@ -465,7 +480,7 @@ fn an_input_error_at_apply_time_is_reported_as_invalid_input() {
     let reply = results_reply(&[failed], &[], &[]);
     assert_eq!(
         reply.body["results"][0]["error"],
-        json!({"kind": "invalid-input", "status": null, "message": "invalid user-id: is empty; expected a GitBook ID"})
+        json!({"kind": "invalid-input", "field": "user-id", "message": "is empty; expected a GitBook ID"})
     );
 }
 
@@ -476,11 +491,110 @@ fn every_reply_is_json() {
         verification_reply("c"),
         health_reply(),
         Reply::error(418, "no"),
-        Reply::too_large(),
+        Reply::too_large(MAX_BODY_BYTES),
     ];
     for reply in replies {
         assert_eq!(header(&reply, "content-type"), Some("application/json"), "{reply:?}");
         let parsed: Value = serde_json::from_slice(&reply.body_bytes()).unwrap();
         assert_eq!(parsed, reply.body);
+    }
+}
+
+#[test]
+fn a_bad_deadline_is_a_configuration_error_naming_the_variable() {
+    assert_eq!(Config::from_env(env(&[])).unwrap().deadline, config::DEFAULT_DEADLINE);
+    let set = Config::from_env(env(&[(ENV_DEADLINE_MS, " 600 ")])).unwrap();
+    assert_eq!(set.deadline, std::time::Duration::from_millis(600));
+    for bad in ["0", "-5", "2.5", "soon", "60001"] {
+        let error = Config::from_env(env(&[(ENV_DEADLINE_MS, bad)])).unwrap_err();
+        assert_eq!(invalid_field(error), ENV_DEADLINE_MS, "{bad}");
+    }
+}
+
+#[test]
+fn the_reconcile_query_is_percent_decoded_and_a_repeated_key_is_refused() {
+    let route = route_of(
+        "POST",
+        "/reconcile?strategy=%73ync&maxRemovalPercent=2%2E5&apply",
+        &[("authorization", SECRET)],
+        &config(),
+    );
+    let Ok(Route::Reconcile { apply, options }) = route else { panic!("{route:?}") };
+    assert!(apply);
+    assert_eq!((options.strategy, options.max_removal_percent), (crate::sync::reconcile::Strategy::Sync, 2.5));
+
+    let twice = route_of("POST", "/reconcile?apply=0&apply=1", &[("authorization", SECRET)], &config()).unwrap_err();
+    assert_eq!(twice.status, 400);
+    assert!(message(&twice).contains("\"apply\" is given more than once"), "{twice:?}");
+    let broken = route_of("POST", "/reconcile?strategy=%zz", &[("authorization", SECRET)], &config()).unwrap_err();
+    assert_eq!(broken.status, 400);
+    let unknown = route_of("POST", "/reconcile?strategy=mirror", &[("authorization", SECRET)], &config()).unwrap_err();
+    assert!(message(&unknown).contains("use push or sync"), "{unknown:?}");
+}
+
+/// `respond` over a scripted GitBook: what the incoming handler does once
+/// the body is read.
+mod respond {
+    use super::*;
+    use crate::gitbook::fake::{json as answer, ScriptedIo};
+
+    fn gitbook_env(name: &str) -> Option<String> {
+        match name {
+            "GITBOOK_TOKEN" => Some("tok".into()),
+            "GITBOOK_ORG" => Some("acme".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn events_past_the_deadline_are_deferred_not_sent() {
+        // The scripted clock advances 10 ms per request: the first removal
+        // uses the 5 ms budget up, so the second is deferred.
+        let config = Config { deadline: std::time::Duration::from_millis(5), ..config() };
+        let body = br#"[{"type":"user.left","userId":"u1","id":"a"},{"type":"user.left","userId":"u2","id":"b"}]"#;
+        let mut io = ScriptedIo::new([answer(205, "")]);
+        let reply = respond(Route::Events, body.to_vec(), &config, gitbook_env, &mut io);
+        assert_eq!(reply.status, 503, "{reply:?}");
+        assert_eq!((reply.body["applied"].clone(), reply.body["deferred"].clone()), (json!(1), json!(1)));
+        assert_eq!(io.sent.len(), 1);
+    }
+
+    #[test]
+    fn a_delivery_without_gitbook_settings_is_a_500_and_sends_nothing() {
+        let body = br#"{"type":"user.left","userId":"u1"}"#;
+        let mut io = ScriptedIo::new([]);
+        let reply = respond(Route::Events, body.to_vec(), &config(), |_| None, &mut io);
+        assert_eq!(reply.status, 500);
+        assert!(message(&reply).contains("misconfigured"), "{reply:?}");
+        assert!(io.sent.is_empty());
+    }
+
+    #[test]
+    fn reconcile_errors_carry_the_one_error_encoding_with_the_status_of_whose_fault_it_is() {
+        let mut io = ScriptedIo::new([]);
+        let bad = respond(
+            Route::Reconcile { apply: false, options: Default::default() },
+            b"{".to_vec(),
+            &config(),
+            gitbook_env,
+            &mut io,
+        );
+        assert_eq!(bad.status, 400);
+        assert_eq!(bad.body["error"]["cause"]["kind"], "invalid-input");
+        assert_eq!(bad.body["error"]["cause"]["field"], "body");
+        assert!(io.sent.is_empty());
+
+        let mut io = ScriptedIo::new([answer(401, r#"{"error":{"code":401,"message":"no access"}}"#)]);
+        let upstream = respond(
+            Route::Reconcile { apply: false, options: Default::default() },
+            br#"{"users":[]}"#.to_vec(),
+            &config(),
+            gitbook_env,
+            &mut io,
+        );
+        assert_eq!(upstream.status, 502, "{upstream:?}");
+        assert_eq!(upstream.body["error"]["cause"]["kind"], "unauthorized");
+        assert_eq!(upstream.body["error"]["cause"]["message"], "no access");
+        assert_eq!(io.sent.len(), 1, "a 401 is not retried");
     }
 }

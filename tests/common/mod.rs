@@ -185,5 +185,6 @@ pub fn failure(error: &Error) -> &ApiFailure {
         | Error::Transport(f) => f,
         Error::InvalidInput(input) => panic!("expected an API failure, got invalid input {input:?}"),
         Error::SafetyStop(message) => panic!("expected an API failure, got a safety stop: {message}"),
+        Error::ExecutionFailed => panic!("expected an API failure, got execution-failed"),
     }
 }

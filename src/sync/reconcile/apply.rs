@@ -7,18 +7,17 @@
 //! failed action does not stop the others, except an unauthorized or
 //! forbidden answer: every later request would fail the same way.
 
-use super::plan::{Plan, PlannedInvite};
-use super::safety::SafetyStop;
+use super::model::{Plan, PlannedInvite, SafetyStop};
 use super::ser;
-use super::snapshot::title_key;
 use crate::error::{ApiFailure, Error, FailureKind};
 use crate::gitbook::client::MAX_INVITE_BATCH;
 use crate::gitbook::model::Removal;
-use crate::gitbook::ops::{Invite, Invitee, TeamTitle};
+use crate::gitbook::ops::{Invite, Invitee};
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::role::role_or_guest_name;
 use crate::validate::{printable, Email, GitBookId, MemberRef};
+use crate::validate::{TeamTitle, TitleKey};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
@@ -86,9 +85,11 @@ impl Report {
 }
 
 /// Applies `plan`, inviting with `sso`. A plan with a safety stop is refused
-/// (`Error::SafetyStop`, naming who would be removed) and nothing is
-/// sent; otherwise the report holds every action's outcome.
+/// (`Error::SafetyStop`, naming who would be removed), and so is a step its
+/// strategy does not allow ([`Plan::check_strategy`]); nothing is sent then.
+/// Otherwise the report holds every action's outcome.
 pub fn apply<I: Io>(client: &mut Client<'_, I>, plan: &Plan, sso: bool) -> Result<Report, Error> {
+    plan.check_strategy()?;
     if let Some(stop) = &plan.safety {
         return Err(refusal(stop));
     }
@@ -152,7 +153,7 @@ impl Log {
 }
 
 /// Creates the missing teams; returns the new IDs by title key.
-fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -> HashMap<String, GitBookId> {
+fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -> HashMap<TitleKey, GitBookId> {
     let mut created = HashMap::new();
     for title in &plan.create_teams {
         if log.stopped() {
@@ -167,7 +168,7 @@ fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -
                 )
             })?;
             let detail = format!("created team {id}");
-            created.insert(title_key(title), id);
+            created.insert(title.key(), id);
             Ok(detail)
         });
         log.record(ActionKind::CreateTeam, title.as_str().to_owned(), result);
@@ -216,7 +217,7 @@ fn invite<I: Io>(client: &mut Client<'_, I>, plan: &Plan, sso: bool, log: &mut L
 fn update_teams<I: Io>(
     client: &mut Client<'_, I>,
     plan: &Plan,
-    created: &HashMap<String, GitBookId>,
+    created: &HashMap<TitleKey, GitBookId>,
     failed_invites: &HashSet<Email>,
     log: &mut Log,
 ) {
@@ -224,7 +225,7 @@ fn update_teams<I: Io>(
         if log.stopped() {
             break;
         }
-        let id = update.team_id.clone().or_else(|| created.get(&title_key(&update.title)).cloned());
+        let id = update.team_id.clone().or_else(|| created.get(&update.title.key()).cloned());
         let target = match &id {
             Some(id) => format!("{} ({id})", update.title.as_str()),
             None => update.title.as_str().to_owned(),

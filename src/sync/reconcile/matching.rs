@@ -3,7 +3,7 @@
 //! scope (listed but not managed: left alone), absent (not listed: a removal
 //! candidate), or unmatchable (skipped, never touched).
 
-use super::plan::{SkipKind, Skipped};
+use super::model::{SkipKind, Skipped};
 use super::snapshot::{DirectoryUser, Snapshot};
 use super::state::{CurrentMember, State};
 use crate::validate::{Email, GitBookId};

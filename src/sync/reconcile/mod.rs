@@ -72,7 +72,9 @@
 
 mod apply;
 mod matching;
+mod model;
 mod plan;
+mod returned;
 mod safety;
 mod ser;
 mod snapshot;
@@ -80,10 +82,15 @@ mod state;
 mod teams;
 
 pub use apply::{apply, Action, ActionKind, Outcome, Report, ReportCounts};
-pub use plan::{
-    plan, Options, Plan, PlannedInvite, PlannedRemoval, RoleChange, SkipKind, Skipped, Strategy, Summary, TeamUpdate,
+pub use model::{
+    Options, Plan, PlannedInvite, PlannedRemoval, RoleChange, SafetyStop, SkipKind, Skipped, Strategy, Summary,
+    TeamUpdate,
 };
-pub use safety::{recheck, SafetyStop};
+pub use plan::plan;
+pub use returned::{
+    ReturnedInvite, ReturnedOptions, ReturnedPlan, ReturnedRemoval, ReturnedRoleChange, ReturnedSafetyStop,
+    ReturnedTeamUpdate,
+};
 pub use snapshot::{DirectoryUser, Rules, Snapshot};
 pub use state::{read_state, CurrentMember, State};
 
@@ -94,6 +101,8 @@ mod testkit;
 mod apply_tests;
 #[cfg(test)]
 mod plan_tests;
+#[cfg(test)]
+mod returned_tests;
 #[cfg(test)]
 mod safety_tests;
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use super::testkit::{email, member, simulate, snapshot, state, sync, team};
 use super::{plan, Options, Plan, PlannedInvite, PlannedRemoval, RoleChange, SkipKind, State, Strategy, TeamUpdate};
-use crate::gitbook::ops::TeamTitle;
 use crate::role::Role;
+use crate::validate::TeamTitle;
 use crate::validate::{GitBookId, MemberRef};
 use serde_json::json;
 

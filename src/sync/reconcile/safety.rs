@@ -2,16 +2,7 @@
 //! export, a wrong scope, a broken mapping) is stopped before anything is
 //! sent. The plan is still computed, so a dry run shows what would go.
 
-use super::plan::{Options, PlannedRemoval};
-use serde::Serialize;
-
-/// Why apply refuses a plan, and who it would have removed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SafetyStop {
-    pub reason: String,
-    pub would_remove: Vec<PlannedRemoval>,
-}
+use super::model::{Options, PlannedRemoval, SafetyStop};
 
 /// The sizes the checks compare.
 pub(super) struct Sizes {
@@ -70,7 +61,7 @@ pub(super) fn check(removals: &[PlannedRemoval], sizes: &Sizes, options: &Option
 /// (WIT `apply` takes the plan as a value): a plan whose `safety` was
 /// dropped on the way is still refused unless the options it was planned
 /// with allowed mass removal.
-pub fn recheck(removals: &[PlannedRemoval], current_members: usize, options: &Options) -> Option<SafetyStop> {
+pub(super) fn recheck(removals: &[PlannedRemoval], current_members: usize, options: &Options) -> Option<SafetyStop> {
     let sizes = Sizes { current_members, snapshot_users: current_members, in_scope_users: current_members.max(1) };
     check(removals, &sizes, options)
 }

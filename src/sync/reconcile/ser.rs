@@ -3,7 +3,7 @@
 //! appear in JSON as the plain strings people and scripts expect.
 
 use crate::error::Error;
-use crate::gitbook::ops::TeamTitle;
+use crate::validate::TeamTitle;
 use crate::validate::{GitBookId, MemberRef};
 use serde::Serializer;
 use std::fmt::Display;

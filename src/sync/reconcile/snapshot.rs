@@ -3,10 +3,10 @@
 //! documented in the [module doc](super).
 
 use crate::error::Error;
-use crate::gitbook::ops::TeamTitle;
 use crate::json_fields::Object;
 use crate::role::{parse_role_or_guest, Role};
 use crate::validate::{printable, Email, MemberRef};
+use crate::validate::{TeamTitle, TitleKey};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -374,11 +374,11 @@ impl Rules {
     }
 
     /// The managed team titles, one per case-insensitive title (the first
-    /// spelling by group name), keyed by their lower-case form.
-    pub fn managed_titles(&self) -> BTreeMap<String, TeamTitle> {
+    /// spelling by group name), keyed by [`TeamTitle::key`].
+    pub fn managed_titles(&self) -> BTreeMap<TitleKey, TeamTitle> {
         let mut titles = BTreeMap::new();
         for title in self.group_teams.values() {
-            titles.entry(title_key(title)).or_insert_with(|| title.clone());
+            titles.entry(title.key()).or_insert_with(|| title.clone());
         }
         titles
     }
@@ -389,12 +389,7 @@ impl Rules {
     }
 
     /// The keys of the managed teams the user belongs in.
-    pub(super) fn team_keys_of(&self, user: &DirectoryUser) -> BTreeSet<String> {
-        user.groups.iter().filter_map(|g| self.group_teams.get(g)).map(title_key).collect()
+    pub(super) fn team_keys_of(&self, user: &DirectoryUser) -> BTreeSet<TitleKey> {
+        user.groups.iter().filter_map(|g| self.group_teams.get(g)).map(TeamTitle::key).collect()
     }
-}
-
-/// Team titles compare case-insensitively, like [`TeamTitle::matches`].
-pub(super) fn title_key(title: &TeamTitle) -> String {
-    title.as_str().to_lowercase()
 }

@@ -4,11 +4,12 @@
 
 use crate::error::{ApiFailure, Error, FailureKind};
 use crate::gitbook::model::{email_matches, Member, Team};
-use crate::gitbook::ops::{MemberFilter, TeamTitle};
+use crate::gitbook::ops::MemberFilter;
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::role::Role;
 use crate::validate::{printable, GitBookId};
+use crate::validate::{TeamTitle, TitleKey};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -68,10 +69,10 @@ pub fn read_state<I: Io>(client: &mut Client<'_, I>, wanted_titles: &[TeamTitle]
 
 /// The IDs of the teams with a wanted title, in listing order.
 fn managed_teams(teams: &[Team], wanted_titles: &[TeamTitle]) -> Result<Vec<GitBookId>, Error> {
-    let mut by_title: BTreeMap<String, Vec<&Team>> = BTreeMap::new();
+    let mut by_title: BTreeMap<TitleKey, Vec<&Team>> = BTreeMap::new();
     for team in teams {
         if let Some(title) = wanted_titles.iter().find(|t| t.matches(&team.title)) {
-            by_title.entry(title.as_str().to_lowercase()).or_default().push(team);
+            by_title.entry(title.key()).or_default().push(team);
         }
     }
     if let Some(same) = by_title.values().find(|same| same.len() > 1) {

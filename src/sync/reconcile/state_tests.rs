@@ -5,10 +5,10 @@ use super::testkit::{member, page_json, settings, team, team_members_json};
 use super::{read_state, CurrentMember};
 use crate::error::FailureKind;
 use crate::gitbook::fake::{json, ScriptedIo};
-use crate::gitbook::ops::TeamTitle;
 use crate::gitbook::Client;
 use crate::http::Method;
 use crate::role::Role;
+use crate::validate::TeamTitle;
 
 fn titles(names: &[&str]) -> Vec<TeamTitle> {
     names.iter().map(|n| TeamTitle::parse("title", n).unwrap()).collect()

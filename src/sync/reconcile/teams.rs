@@ -4,11 +4,11 @@
 //! renaming a mapping leaves the old team as it was.
 
 use super::matching::Matching;
-use super::plan::{SkipKind, Skipped, TeamUpdate};
+use super::model::{SkipKind, Skipped, TeamUpdate};
 use super::snapshot::Rules;
 use super::state::State;
-use crate::gitbook::ops::TeamTitle;
 use crate::validate::{printable, Email, GitBookId, MemberRef};
+use crate::validate::{TeamTitle, TitleKey};
 use std::collections::{HashMap, HashSet};
 
 pub(super) struct TeamPlan {
@@ -25,7 +25,7 @@ struct Wanted<'a> {
 }
 
 pub(super) fn plan_teams(rules: &Rules, state: &State, matching: &Matching<'_>, sync: bool) -> TeamPlan {
-    let mut wanted: HashMap<String, Wanted> = HashMap::new();
+    let mut wanted: HashMap<TitleKey, Wanted> = HashMap::new();
     for (user, found) in &matching.managed {
         for key in rules.team_keys_of(user) {
             let team = wanted.entry(key).or_default();

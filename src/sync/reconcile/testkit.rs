@@ -4,8 +4,8 @@
 
 use super::{CurrentMember, DirectoryUser, Options, Plan, Rules, Snapshot, State, Strategy};
 use crate::gitbook::model::{Member, Team, User};
-use crate::gitbook::ops::TeamTitle;
 use crate::role::Role;
+use crate::validate::TeamTitle;
 use crate::validate::{Email, MemberRef};
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -40,10 +40,14 @@
 //! deliveries, [`crate::sync::events::apply`] relies on every GitBook operation
 //! being idempotent.
 
-use super::{generic, DirectoryEvent, Event, RoleChoice, TeamRef};
+mod groups;
+
+pub use groups::{GroupMapping, ENV_GROUP_TEAMS};
+
+use super::{generic, DirectoryEvent, Event, Ignored, Item, RoleChoice, TeamRef};
 use crate::error::Error;
-use crate::gitbook::ops::TeamTitle;
-use crate::validate::{printable, Email, GitBookId, MemberRef};
+use crate::timestamp::Timestamp;
+use crate::validate::{printable, Email, MemberRef};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 
@@ -51,8 +55,6 @@ use std::collections::HashSet;
 pub const DELIVERY_TYPE: &str = "com.okta.event_hook";
 /// At most this many events in one delivery (as in the generic format).
 pub const MAX_EVENTS: usize = generic::MAX_EVENTS;
-/// The configuration variable [`GroupMapping::parse`] reads.
-pub const ENV_GROUP_TEAMS: &str = "GITBOOK_GROUP_TEAMS";
 /// Longest accepted `uuid` or `eventType`.
 const MAX_ID_LEN: usize = 256;
 
@@ -66,116 +68,6 @@ const GROUP_REMOVE: &str = "group.user_membership.remove";
 /// [`DELIVERY_TYPE`]).
 pub fn is_delivery(value: &Value) -> bool {
     value.get("eventType").and_then(Value::as_str) == Some(DELIVERY_TYPE)
-}
-
-/// Okta group → GitBook team, from configuration. A group is looked up by its
-/// Okta ID (e.g. `00g1`, exact) first, then by its display name
-/// (case-insensitive); an unmapped group goes to the GitBook team titled like
-/// the group.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GroupMapping {
-    /// (group ID or name, team), in configuration order.
-    entries: Vec<(String, GitBookId)>,
-}
-
-impl GroupMapping {
-    /// Parses the configuration text: a JSON object
-    /// `{"00g1": "teamId", "Engineering": "teamId2"}` or the list
-    /// `00g1=teamId,Engineering=teamId2`. Blank text is an empty mapping.
-    /// Keys are trimmed and must be unique (case-insensitively); values must
-    /// be GitBook IDs.
-    pub fn parse(text: &str) -> Result<GroupMapping, Error> {
-        let invalid = |message: String| Error::invalid(ENV_GROUP_TEAMS, message);
-        let text = text.trim();
-        let pairs: Vec<(String, String)> = if text.starts_with('{') {
-            let value: Value = serde_json::from_str(text).map_err(|e| {
-                invalid(format!("is not a valid JSON object ({e}); expected {{\"group\": \"teamId\", …}}"))
-            })?;
-            let Value::Object(map) = value else {
-                return Err(invalid("must be a JSON object of group → team ID".into()));
-            };
-            map.into_iter()
-                .map(|(group, team)| match team {
-                    Value::String(team) => Ok((group, team)),
-                    _ => {
-                        Err(invalid(format!("the team for {} must be a string (a GitBook team ID)", printable(&group))))
-                    }
-                })
-                .collect::<Result<_, _>>()?
-        } else {
-            text.split(',')
-                .filter(|entry| !entry.trim().is_empty())
-                .map(|entry| match entry.split_once('=') {
-                    Some((group, team)) => Ok((group.to_owned(), team.to_owned())),
-                    None => Err(invalid(format!(
-                        "entry {} is not group=teamId; expected e.g. 00g1=teamId,Engineering=teamId2 or a JSON object",
-                        printable(entry.trim())
-                    ))),
-                })
-                .collect::<Result<_, _>>()?
-        };
-        let mut seen = HashSet::new();
-        let mut entries = Vec::with_capacity(pairs.len());
-        for (group, team) in pairs {
-            let group = group.trim();
-            if group.is_empty() {
-                return Err(invalid("has an entry with an empty group".into()));
-            }
-            if !seen.insert(group.to_lowercase()) {
-                return Err(invalid(format!("maps the group {} more than once", printable(group))));
-            }
-            let team = GitBookId::parse("", team.trim()).map_err(|e| match e {
-                Error::InvalidInput { message, .. } => invalid(format!("the team for {} {message}", printable(group))),
-                other => other,
-            })?;
-            entries.push((group.to_owned(), team));
-        }
-        Ok(GroupMapping { entries })
-    }
-
-    /// Whether nothing is mapped.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// The team for an Okta group: mapped by ID, else mapped by name, else
-    /// the team titled like the group. Fails only when the group is unmapped
-    /// and its name is not a usable team title (empty, or longer than
-    /// GitBook's 64 characters).
-    pub fn team_for(&self, group_id: &str, display_name: &str) -> Result<TeamRef, Error> {
-        let by_id = self.entries.iter().find(|(key, _)| !group_id.is_empty() && key == group_id);
-        let name = display_name.trim().to_lowercase();
-        let by_name = || self.entries.iter().find(|(key, _)| !name.is_empty() && key.to_lowercase() == name);
-        match by_id.or_else(by_name) {
-            Some((_, team)) => Ok(TeamRef::Id(team.clone())),
-            None => TeamTitle::parse("displayName", display_name).map(TeamRef::Title),
-        }
-    }
-}
-
-/// One Okta event, mapped.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Item {
-    /// Something to do in GitBook.
-    Event(DirectoryEvent),
-    /// Nothing to do, and why (reported back to the sender).
-    Ignored { id: Option<String>, event_type: String, reason: String },
-}
-
-/// An ignored item as `(id, event type, reason)`.
-pub type IgnoredItem = (Option<String>, String, String);
-
-/// Splits items into the events to apply and the ignored ones, each in order.
-pub fn split(items: Vec<Item>) -> (Vec<DirectoryEvent>, Vec<IgnoredItem>) {
-    let mut events = Vec::new();
-    let mut ignored = Vec::new();
-    for item in items {
-        match item {
-            Item::Event(event) => events.push(event),
-            Item::Ignored { id, event_type, reason } => ignored.push((id, event_type, reason)),
-        }
-    }
-    (events, ignored)
 }
 
 /// Parses an Okta event hook delivery: one item per event, duplicates
@@ -255,7 +147,7 @@ impl<'a> Header<'a> {
     }
 
     fn ignore(&self, reason: String) -> Item {
-        Item::Ignored { id: Some(self.uuid.to_owned()), event_type: self.event_type.to_owned(), reason }
+        Item::Ignored(Ignored { id: Some(self.uuid.to_owned()), event_type: self.event_type.to_owned(), reason })
     }
 
     fn event(&self, event: Event) -> Item {
@@ -344,106 +236,10 @@ fn map_event(event: &Header, mapping: &GroupMapping) -> Item {
     }
 }
 
-/// An instant, for ordering: seconds since the Unix epoch and nanoseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Timestamp {
-    seconds: i64,
-    nanos: u32,
-}
-
-impl Timestamp {
-    /// Parses an RFC 3339 `date-time`: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`
-    /// (`T`/`Z` in either case, or a space for `T`). Fractions finer than a
-    /// nanosecond are truncated; a leap second (`:60`) counts as the next
-    /// minute's first second.
-    fn parse(text: &str) -> Option<Timestamp> {
-        let b = text.as_bytes();
-        let number = |at: usize, len: usize| -> Option<i64> {
-            let digits = b.get(at..at + len)?;
-            digits.iter().all(u8::is_ascii_digit).then(|| digits.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
-        };
-        let byte_is = |at: usize, allowed: &[u8]| b.get(at).is_some_and(|c| allowed.contains(c));
-        let year = number(0, 4)?;
-        let month = number(5, 2)?;
-        let day = number(8, 2)?;
-        let hour = number(11, 2)?;
-        let minute = number(14, 2)?;
-        let second = number(17, 2)?;
-        let separators =
-            byte_is(4, b"-") && byte_is(7, b"-") && byte_is(10, b"Tt ") && byte_is(13, b":") && byte_is(16, b":");
-        if !separators {
-            return None;
-        }
-        let mut at = 19;
-        let mut nanos: u32 = 0;
-        if byte_is(at, b".") {
-            at += 1;
-            let start = at;
-            while byte_is(at, b"0123456789") {
-                if at - start < 9 {
-                    nanos = nanos * 10 + u32::from(b[at] - b'0');
-                }
-                at += 1;
-            }
-            let digits = at - start;
-            if digits == 0 {
-                return None;
-            }
-            if digits < 9 {
-                nanos *= 10u32.pow((9 - digits) as u32);
-            }
-        }
-        let offset = if byte_is(at, b"Zz") {
-            at += 1;
-            0
-        } else if byte_is(at, b"+-") {
-            let sign = if b[at] == b'-' { -1 } else { 1 };
-            let (hours, minutes) = (number(at + 1, 2)?, number(at + 4, 2)?);
-            if !byte_is(at + 3, b":") || hours > 23 || minutes > 59 {
-                return None;
-            }
-            at += 6;
-            sign * (hours * 3600 + minutes * 60)
-        } else {
-            return None;
-        };
-        let valid = at == b.len()
-            && (1..=12).contains(&month)
-            && (1..=days_in_month(year, month)).contains(&day)
-            && hour <= 23
-            && minute <= 59
-            && second <= 60;
-        if !valid {
-            return None;
-        }
-        let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
-        Some(Timestamp { seconds, nanos })
-    }
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::validate::GitBookId;
     use serde_json::json;
 
     fn user(login: &str) -> Value {
@@ -493,7 +289,7 @@ mod tests {
 
     fn reason(item: Item) -> String {
         match item {
-            Item::Ignored { reason, .. } => reason,
+            Item::Ignored(Ignored { reason, .. }) => reason,
             other => panic!("expected an ignored item, got {other:?}"),
         }
     }
@@ -510,7 +306,7 @@ mod tests {
             .iter()
             .map(|item| match item {
                 Item::Event(event) => event.id.as_deref().unwrap(),
-                Item::Ignored { id, .. } => id.as_deref().unwrap(),
+                Item::Ignored(Ignored { id, .. }) => id.as_deref().unwrap(),
             })
             .collect()
     }
@@ -605,7 +401,8 @@ mod tests {
     #[test]
     fn other_event_types_are_ignored_with_a_reason() {
         for event_type in ["user.session.start", "user.account.update_profile", "group.lifecycle.create"] {
-            let Item::Ignored { id, event_type: t, reason } = one(event_type, json!([user("ann@x.com")])) else {
+            let Item::Ignored(Ignored { id, event_type: t, reason }) = one(event_type, json!([user("ann@x.com")]))
+            else {
                 panic!("{event_type}")
             };
             assert_eq!((id.as_deref(), t.as_str()), (Some("u1"), event_type));
@@ -666,10 +463,10 @@ mod tests {
         let items = parse(&delivery(events), &mapping()).unwrap();
         assert!(matches!(&items[0], Item::Event(DirectoryEvent { event: Event::Joined { .. }, .. })));
         assert!(matches!(&items[1], Item::Event(_)));
-        let Item::Ignored { id, event_type, reason } = &items[2] else { panic!() };
+        let Item::Ignored(Ignored { id, event_type, reason }) = &items[2] else { panic!() };
         assert_eq!((id.as_deref(), event_type.as_str()), (Some("a"), "user.lifecycle.deactivate"));
         assert!(reason.contains("duplicate"), "{reason}");
-        let (events, ignored) = split(items);
+        let (events, ignored) = crate::events::split(items);
         assert_eq!(events.len(), 2);
         assert_eq!(ignored.len(), 1);
     }
@@ -725,92 +522,5 @@ mod tests {
     #[test]
     fn an_empty_delivery_has_no_items() {
         assert_eq!(parse(&delivery(vec![]), &mapping()).unwrap(), []);
-    }
-
-    #[test]
-    fn group_mappings_parse_from_json_or_a_list() {
-        let from_json = GroupMapping::parse(r#" {"00g1": "t1", "Engineering": " t2 "} "#).unwrap();
-        let from_list = GroupMapping::parse("00g1=t1, Engineering = t2 ,").unwrap();
-        for mapping in [&from_json, &from_list] {
-            assert_eq!(mapping.team_for("00g1", "Whatever").unwrap(), TeamRef::Id(id("t1")));
-            assert_eq!(mapping.team_for("00gX", "ENGINEERING").unwrap(), TeamRef::Id(id("t2")));
-        }
-        assert!(GroupMapping::parse("").unwrap().is_empty());
-        assert!(GroupMapping::parse("  ").unwrap().is_empty());
-    }
-
-    #[test]
-    fn group_ids_match_exactly_before_names_and_titles_are_the_fallback() {
-        let mapping = GroupMapping::parse("00g1=byId,Sales=byName").unwrap();
-        // The ID wins over a name that is also mapped.
-        assert_eq!(mapping.team_for("00g1", "Sales").unwrap(), TeamRef::Id(id("byId")));
-        // IDs are case-sensitive; names are not.
-        assert_eq!(mapping.team_for("00G1", "sales").unwrap(), TeamRef::Id(id("byName")));
-        let TeamRef::Title(title) = mapping.team_for("00G1", "Support").unwrap() else { panic!() };
-        assert_eq!(title.as_str(), "Support");
-        assert!(mapping.team_for("", "").is_err(), "no usable title");
-        assert!(mapping.team_for("00g9", &"x".repeat(65)).is_err(), "longer than a GitBook title");
-    }
-
-    #[test]
-    fn bad_group_mappings_name_the_variable() {
-        for bad in [
-            "00g1",
-            "00g1=",
-            "=t1",
-            "00g1=../t1",
-            "00g1=t1,00G1=t2",
-            r#"{"00g1": 5}"#,
-            r#"{"00g1": "t 1"}"#,
-            r#"{"00g1": "t1""#,
-            "[]",
-        ] {
-            let error = GroupMapping::parse(bad).unwrap_err();
-            assert_eq!(invalid_field(error.clone()), ENV_GROUP_TEAMS, "{bad}");
-            assert!(!error.to_string().is_empty());
-        }
-        let error = GroupMapping::parse("Eng=a/b").unwrap_err().to_string();
-        assert!(error.contains("the team for \"Eng\" contains '/'"), "{error}");
-    }
-
-    fn instant(text: &str) -> (i64, u32) {
-        let t = Timestamp::parse(text).unwrap_or_else(|| panic!("{text}"));
-        (t.seconds, t.nanos)
-    }
-
-    #[test]
-    fn timestamps_are_rfc_3339_instants() {
-        assert_eq!(instant("1970-01-01T00:00:00Z"), (0, 0));
-        assert_eq!(instant("2024-01-01T00:00:00.000Z"), (1_704_067_200, 0));
-        assert_eq!(instant("2000-03-01T00:00:00Z"), (951_868_800, 0));
-        assert_eq!(instant("2024-02-29T12:00:00Z"), (1_709_208_000, 0));
-        assert_eq!(instant("1969-12-31T23:59:59.5Z"), (-1, 500_000_000));
-        assert_eq!(instant("2024-01-01T01:30:00+01:30"), instant("2024-01-01T00:00:00Z"));
-        assert_eq!(instant("2023-12-31T19:00:00-05:00"), instant("2024-01-01 00:00:00z"));
-        assert_eq!(instant("2024-01-01T00:00:00.123456789987Z").1, 123_456_789);
-        assert_eq!(instant("2024-01-01T00:00:00.12Z").1, 120_000_000);
-        assert_eq!(instant("2016-12-31T23:59:60Z"), instant("2017-01-01T00:00:00Z"));
-        for bad in [
-            "",
-            "2024-01-01",
-            "2024-01-01T00:00:00",
-            "2024-01-01T00:00:00.Z",
-            "2024-13-01T00:00:00Z",
-            "2023-02-29T00:00:00Z",
-            "2100-02-29T00:00:00Z",
-            "2024-01-01T24:00:00Z",
-            "2024-01-01T00:60:00Z",
-            "2024-01-01T00:00:61Z",
-            "2024-01-01T00:00:00+24:00",
-            "2024-01-01T00:00:00+0100",
-            "2024-01-01T00:00:00Zjunk",
-            "2024/01/01T00:00:00Z",
-            "+024-01-01T00:00:00Z",
-            "2024-01-01T00:00:00ZZ",
-            "２０２４-01-01T00:00:00Z",
-        ] {
-            assert_eq!(Timestamp::parse(bad), None, "{bad:?}");
-        }
-        assert!(Timestamp::parse("2000-02-29T00:00:00Z").is_some(), "2000 is a leap year");
     }
 }

@@ -1,0 +1,116 @@
+//! The incoming service's configuration, read from the environment in one
+//! place for every protocol it serves.
+
+use crate::error::Error;
+use crate::events::okta::GroupMapping;
+use crate::role::parse_role_or_guest;
+use crate::settings::{RawSettings, RetryPolicy, Settings};
+use crate::sync::events::JoinDefaults;
+use crate::validate::printable;
+use std::fmt;
+use std::time::Duration;
+
+pub const ENV_SECRET: &str = "WEBHOOK_SECRET";
+pub const ENV_DEFAULT_ROLE: &str = "GITBOOK_DEFAULT_ROLE";
+pub const ENV_SSO: &str = "GITBOOK_SSO";
+/// Time allowed for applying one delivery, in milliseconds.
+pub const ENV_DEADLINE_MS: &str = "WEBHOOK_DEADLINE_MS";
+pub use crate::events::okta::ENV_GROUP_TEAMS;
+
+/// The default budget for one delivery: Okta waits about 3 s for an answer.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(2500);
+/// The longest budget accepted: past a minute every sender has given up.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The service's configuration. `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct Config {
+    /// The expected `Authorization` header value; `None` refuses every
+    /// authenticated route.
+    pub secret: Option<String>,
+    pub defaults: JoinDefaults,
+    pub groups: GroupMapping,
+    /// Time allowed for applying one `/events` delivery.
+    pub deadline: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            secret: None,
+            defaults: JoinDefaults::default(),
+            groups: GroupMapping::default(),
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `WEBHOOK_SECRET`, `GITBOOK_DEFAULT_ROLE` (`admin`…`read` or
+    /// `guest`; default `read`), `GITBOOK_SSO` (`true`/`false`; default
+    /// `true`), `GITBOOK_GROUP_TEAMS` (see [`GroupMapping::parse`]) and
+    /// `WEBHOOK_DEADLINE_MS` (1 to 60000; default 2500). Values are trimmed
+    /// and a blank value counts as unset; any other bad value is an error
+    /// naming the variable (the service then answers 500 saying so). A
+    /// missing secret is not an error here: the router answers 500 on the
+    /// routes that need it.
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<Config, Error> {
+        let read = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let secret = read(ENV_SECRET);
+        if secret.as_deref().is_some_and(|s| s.chars().any(char::is_control)) {
+            return Err(Error::invalid(ENV_SECRET, "contains control characters; it must fit in an HTTP header"));
+        }
+        let mut config = Config { secret, ..Config::default() };
+        if let Some(role) = read(ENV_DEFAULT_ROLE) {
+            config.defaults.role = parse_role_or_guest(&role).map_err(|m| Error::invalid(ENV_DEFAULT_ROLE, m))?;
+        }
+        if let Some(sso) = read(ENV_SSO) {
+            config.defaults.sso = match sso.to_ascii_lowercase().as_str() {
+                "true" => true,
+                "false" => false,
+                _ => return Err(Error::invalid(ENV_SSO, format!("{} must be true or false", printable(&sso)))),
+            };
+        }
+        config.groups = GroupMapping::from_env(&env)?;
+        if let Some(ms) = read(ENV_DEADLINE_MS) {
+            config.deadline = ms
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_millis)
+                .filter(|d| !d.is_zero() && *d <= MAX_DEADLINE)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        ENV_DEADLINE_MS,
+                        format!("{} must be a whole number of milliseconds from 1 to 60000", printable(&ms)),
+                    )
+                })?;
+        }
+        Ok(config)
+    }
+
+    /// The secret, when one is configured (not blank).
+    pub fn secret(&self) -> Option<&str> {
+        self.secret.as_deref().filter(|s| !s.trim().is_empty())
+    }
+
+    /// The GitBook settings for applying one delivery: read from `env` like
+    /// every other way in, with every retry bound cut to the delivery's
+    /// deadline, since no single operation may outlast the whole budget.
+    pub fn delivery_settings(&self, env: impl Fn(&str) -> Option<String>) -> Result<Settings, Error> {
+        let mut retry = RetryPolicy::default();
+        retry.deadline = retry.deadline.min(self.deadline);
+        retry.max_wait = retry.max_wait.min(self.deadline);
+        RawSettings { retry: Some(retry), ..RawSettings::default() }.resolve(env)
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("secret", &self.secret().map(|_| "[redacted]"))
+            .field("defaults", &self.defaults)
+            .field("groups", &self.groups)
+            .field("deadline", &self.deadline)
+            .finish()
+    }
+}

@@ -1,0 +1,70 @@
+//! `POST /events`: a delivery's body parsed into directory events, and the
+//! reply after applying them (status rules in the module documentation of
+//! [`super`]).
+
+use super::config::Config;
+use super::reply::{Reply, MAX_BODY_BYTES};
+use crate::events::{DirectoryEvent, Ignored, Item};
+use crate::sync::events::{EventResult, Status};
+use serde_json::{json, Value};
+
+/// Seconds a sender is asked to wait before redelivering deferred events.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Parses a `POST /events` body ([`crate::events::parse_document`]); any
+/// problem is 400 naming it, or 413 past [`MAX_BODY_BYTES`].
+pub fn parse_events(body: &[u8], config: &Config) -> Result<Vec<Item>, Reply> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Reply::too_large(MAX_BODY_BYTES));
+    }
+    crate::events::parse_document(body, &config.groups).map_err(|error| Reply::error(400, error.to_string()))
+}
+
+/// 200 `{"verification": challenge}`, Okta's expected answer.
+pub fn verification_reply(challenge: &str) -> Reply {
+    Reply::json(200, json!({ "verification": challenge }))
+}
+
+/// The reply after applying events: `results` from
+/// [`crate::sync::events::apply`], `ignored` the items ignored when the
+/// body was parsed, `deferred` the events not attempted because the time
+/// budget ran out.
+pub fn results_reply(results: &[EventResult], ignored: &[Ignored], deferred: &[&DirectoryEvent]) -> Reply {
+    let count = |status: Status| results.iter().filter(|r| r.status == status).count();
+    let (applied, failed) = (count(Status::Applied), count(Status::Failed));
+    let ignored_count = count(Status::Ignored) + ignored.len();
+    let mut entries: Vec<Value> = results.iter().map(result_entry).collect();
+    entries.extend(deferred.iter().map(|event| {
+        json!({
+            "id": event.id, "type": event.event.kind(), "status": "deferred",
+            "detail": "not attempted: the time budget ran out; redeliver to apply it",
+        })
+    }));
+    entries.extend(
+        ignored
+            .iter()
+            .map(|item| json!({"id": item.id, "type": item.event_type, "status": "ignored", "detail": item.reason})),
+    );
+    let body = json!({
+        "results": entries, "applied": applied, "ignored": ignored_count, "failed": failed, "deferred": deferred.len(),
+    });
+    if !deferred.is_empty() {
+        Reply::json(503, body).with_header("retry-after", RETRY_AFTER_SECONDS.to_string())
+    } else if failed == 0 {
+        Reply::json(200, body)
+    } else if failed == results.len() {
+        Reply::json(502, body)
+    } else {
+        Reply::json(207, body)
+    }
+}
+
+/// One result; a failure carries its error in the one JSON encoding,
+/// [`crate::error::Error::to_json`].
+fn result_entry(result: &EventResult) -> Value {
+    let mut entry = json!({"id": result.id, "type": result.kind, "status": result.status, "detail": result.detail});
+    if let (Status::Failed, Some(error)) = (result.status, &result.error) {
+        entry["error"] = error.to_json();
+    }
+    entry
+}

@@ -1,0 +1,70 @@
+//! `POST /reconcile`: its query options and its reply.
+
+use super::query;
+use super::reply::Reply;
+use super::route::Route;
+use crate::error::Error;
+use crate::sync::reconcile::{Options, Plan, Report, Strategy};
+use crate::validate::printable;
+use serde_json::{json, Value};
+
+/// The reconcile options from the query string: `apply`, `strategy`
+/// (`push`|`sync`), `maxRemovals`, `maxRemovalPercent`, `allowMassRemoval`,
+/// each at most once, percent-decoded.
+pub(super) fn reconcile_route(query: &str) -> Result<Route, Reply> {
+    let bad = |message: String| Reply::error(400, message);
+    let mut options = Options::default();
+    let mut apply = false;
+    let flag = |name: &str, value: &str| match value {
+        "" | "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(Reply::error(400, format!("{name} is true or false"))),
+    };
+    let invalid = |error: Error| bad(error.to_string());
+    for (name, value) in query::parse(query).map_err(|m| bad(format!("invalid query: {m}")))? {
+        match name.as_str() {
+            "apply" => apply = flag(&name, &value)?,
+            "allowMassRemoval" => options.allow_mass_removal = flag(&name, &value)?,
+            "strategy" => options.strategy = Strategy::parse("strategy", &value).map_err(invalid)?,
+            "maxRemovals" => {
+                options.max_removals = value.parse().map_err(|_| bad("maxRemovals is a whole number".into()))?
+            }
+            "maxRemovalPercent" => {
+                options.max_removal_percent = Options::parse_percent("maxRemovalPercent", &value).map_err(invalid)?
+            }
+            other => {
+                return Err(bad(format!(
+                    "unknown parameter {}; /reconcile takes apply, strategy, maxRemovals, maxRemovalPercent, \
+                     allowMassRemoval",
+                    printable(other)
+                )))
+            }
+        }
+    }
+    Ok(Route::Reconcile { apply, options })
+}
+
+/// The reply to a reconcile: the plan, and the report when applied. 200
+/// when everything planned was done (or only planned); 207 when some
+/// actions failed.
+pub fn reconcile_reply(plan: &Plan, report: Option<&Report>) -> Reply {
+    let plan_json = serde_json::to_value(plan).unwrap_or(Value::Null);
+    match report {
+        None => Reply::json(200, json!({ "plan": plan_json })),
+        Some(report) => {
+            let status = if report.is_success() { 200 } else { 207 };
+            Reply::json(
+                status,
+                json!({ "plan": plan_json, "report": serde_json::to_value(report).unwrap_or(Value::Null) }),
+            )
+        }
+    }
+}
+
+/// 409 when the safety check refused an apply (nothing was sent): the
+/// error, and the plan so the caller sees who would have gone.
+pub fn refused_reply(plan: &Plan, error: &Error) -> Reply {
+    let mut reply = Reply::failed(error);
+    reply.body["plan"] = serde_json::to_value(plan).unwrap_or(Value::Null);
+    reply
+}

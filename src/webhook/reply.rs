@@ -1,0 +1,62 @@
+//! What the service answers: a status, a JSON body and headers. The one
+//! encoder of replies, and of errors in them: protocol errors are
+//! `{"error": {"code", "message"}}`, and an operation's [`Error`] adds its
+//! one JSON encoding ([`Error::to_json`]) as `cause`.
+
+use crate::error::Error;
+use serde_json::{json, Value};
+
+/// The largest request body accepted on `/events`.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What to answer (`content-type` included in the headers).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Reply {
+        Reply { status, body, headers: vec![("content-type".into(), "application/json".into())] }
+    }
+
+    /// `{"error": {"code": status, "message": message}}`.
+    pub fn error(status: u16, message: impl Into<String>) -> Reply {
+        Reply::json(status, json!({"error": {"code": status, "message": message.into()}}))
+    }
+
+    /// An operation's error: `{"error": {"code", "message", "cause"}}` with
+    /// the sentence as `message` and [`Error::to_json`] as `cause`. The
+    /// status says whose fault it is: 400 for the caller's input, 409 for a
+    /// safety stop, 502 for GitBook or the way to it.
+    pub fn failed(error: &Error) -> Reply {
+        let status = match error {
+            Error::InvalidInput { .. } => 400,
+            Error::SafetyStop(_) => 409,
+            Error::Api(..) => 502,
+        };
+        Reply::json(status, json!({"error": {"code": status, "message": error.to_string(), "cause": error.to_json()}}))
+    }
+
+    /// 500: the service's own configuration is wrong.
+    pub fn misconfigured(error: &Error) -> Reply {
+        Reply::error(500, format!("the service is misconfigured: {error}"))
+    }
+
+    /// 413, for a body over `limit` (also when found while reading).
+    pub fn too_large(limit: usize) -> Reply {
+        Reply::error(413, format!("the body is larger than {limit} bytes; send fewer events at a time"))
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Reply {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The body as bytes to write.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.body).expect("a JSON value serializes")
+    }
+}
