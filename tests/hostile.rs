@@ -4,15 +4,22 @@
 
 mod common;
 
-use common::{delivery, invalid_field, no_filter, okta_event, plan_options, World, TOKEN};
+use common::{compiled, delivery, invalid_field, no_filter, okta_event, plan_options, World, TOKEN};
 use host_test::bindings::exports::gitbook::directory_sync::events::EventStatus;
 use host_test::bindings::exports::gitbook::directory_sync::reconcile::Strategy;
 use host_test::bindings::exports::gitbook::directory_sync::types::{Error, MemberFilter, RetryPolicy, Timeouts};
 use host_test::demo::authority;
+use host_test::host::DeadlineExceeded;
 use host_test::standin::{Fault, FaultKind, Org, StandIn};
-use host_test::{component_path, Host, HostConfig};
+use host_test::{Host, HostConfig};
 use serde_json::json;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The component's cap on one response body (`max_response_bytes` in src/settings.rs).
+const RESPONSE_CAP: u64 = 16 << 20;
+/// The most the host's HTTP stack takes from a response ahead of the guest's
+/// reads: one frame, at most hyper's read buffer (400 KiB by default).
+const ONE_FRAME: u64 = 512 << 10;
 
 fn answer_members_with(world: &World, body: String) {
     answer_members_times(world, body, 100);
@@ -44,9 +51,17 @@ fn a_50_mb_member_page_is_refused_not_buffered_into_a_trap() {
     let world = World::sample();
     let huge = format!(r#"{{"items":[],"count":0,"padding":"{}"}}"#, "x".repeat(50 * 1024 * 1024));
     answer_members_with(&world, huge);
-    let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
+    let (result, output) =
+        world.host.call(|s, c| c.call_list_members(s, &world.settings, &no_filter())).expect("no trap");
+    let error = result.unwrap_err();
     let Error::InvalidResponse(failure) = &error else { panic!("{error:?}") };
     assert!(failure.message.contains("larger than"), "{}", failure.message);
+    assert_eq!(world.standin.request_count(), 1, "a page too large is not asked for again");
+    // Counted in the host as the guest pulls the body: the stand-in's side
+    // would only say what fitted into socket buffers.
+    let read = output.response_body_bytes;
+    assert!(read > RESPONSE_CAP, "the guest reads up to the cap before refusing: {read}");
+    assert!(read <= RESPONSE_CAP + ONE_FRAME, "the guest stops reading at the cap: {read} bytes of 50 MiB taken");
 }
 
 #[test]
@@ -56,6 +71,7 @@ fn json_nested_10000_levels_deep_is_a_typed_error_everywhere() {
     answer_members_with(&world, deep.clone());
     let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
     assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
+    assert_eq!(world.standin.request_count(), 1, "an unparseable page is not asked for again");
 
     let secret = "whsec_hostile";
     let webhook = World::configured(Org::sample(), &[("WEBHOOK_SECRET", secret)]);
@@ -69,19 +85,24 @@ fn json_nested_10000_levels_deep_is_a_typed_error_everywhere() {
 fn a_next_page_cursor_cannot_send_the_token_elsewhere() {
     let world = World::sample();
     let elsewhere = StandIn::start(Org::sample()).unwrap();
-    let page =
-        format!(r#"{{"items":[],"count":0,"next":{{"page":"{}/v1/orgs/acme/members?x="}}}}"#, elsewhere.base_url());
-    world.standin.inject(Fault::on(
-        "GET",
-        "/members",
-        FaultKind::Status { status: 200, body: page, headers: vec![] },
-        1,
-    ));
-    let _ = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter()));
+    // A page the paginator must follow (a member and a count beyond it), whose
+    // cursor is a URL on another host.
+    let cursor = format!("{}/v1/orgs/acme/members?x=1&limit=1", elsewhere.base_url());
+    let first = json!({"items": members_json(0, 1), "count": 2, "next": {"page": cursor}});
+    answer_members_times(&world, first.to_string(), 1);
+    answer_members_times(&world, json!({"items": members_json(1, 1), "count": 2}).to_string(), 1);
+    let members = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap();
+    assert_eq!(members.len(), 2, "the second page was read");
     assert_eq!(elsewhere.request_count(), 0, "the cursor is a query value, never a URL");
-    for request in world.requests() {
-        assert!(request.path.starts_with("/v1/orgs/acme/"), "{}", request.path);
-    }
+
+    let requests = world.requests();
+    assert_eq!(requests.len(), 2);
+    let second = &requests[1];
+    assert_eq!(second.header("host"), Some(authority(&world.standin).as_str()), "the same host");
+    assert_eq!(second.path, "/v1/orgs/acme/members");
+    let pages: Vec<_> = second.query_pairs().into_iter().filter(|(k, _)| k == "page").map(|(_, v)| v).collect();
+    assert_eq!(pages, [cursor], "the whole cursor, as one query value");
+    assert_eq!(second.query_param("limit").as_deref(), Some("1000"), "the cursor's own limit stayed inside it");
 }
 
 #[test]
@@ -96,6 +117,7 @@ fn a_redirect_to_another_host_is_not_followed_with_the_token() {
     let error = world.call(|s, c, settings| c.call_get_member(s, settings, "abc")).unwrap_err();
     let Error::InvalidResponse(failure) = &error else { panic!("{error:?}") };
     assert!(failure.message.contains("redirect"), "{}", failure.message);
+    assert_eq!(world.standin.request_count(), 1, "a redirect is not retried either");
     assert_eq!(elsewhere.request_count(), 0);
 }
 
@@ -124,24 +146,48 @@ fn a_response_header_with_a_lying_retry_after_does_not_stall_the_caller() {
     world.standin.inject(Fault::any(FaultKind::Status { status: 429, body: "{}".into(), headers }, 10));
     let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
     assert!(matches!(error, Error::RateLimited(_)), "{error:?}");
+    // A value past u64 is read as no Retry-After at all, so the guest backs
+    // off on its own up to its attempt bound (milliseconds), never the
+    // 3 × 10^12 years asked for.
+    let max_attempts = world.settings.retry.as_ref().map_or(0, |r| r.max_attempts);
+    assert_eq!(world.standin.request_count(), max_attempts as usize, "bounded by the guest's own policy");
 }
 
 /// A host with tight limits, allowed to reach only `standin`.
 fn tight_host(standin: &StandIn, tweak: impl FnOnce(&mut HostConfig)) -> Host {
     let mut config = HostConfig::allowing(authority(standin));
     tweak(&mut config);
-    Host::new(&component_path(), config).unwrap()
+    let (engine, component) = compiled();
+    Host::from_component(engine.clone(), component.clone(), config).unwrap()
+}
+
+/// The host's verdict on a call that ran past its deadline; anything else
+/// (the guest's own error or result, another trap) fails the test.
+fn stopped_by_the_host<R, E>(outcome: Result<R, E>) -> DeadlineExceeded
+where
+    R: std::fmt::Debug,
+    E: std::ops::Deref<Target = dyn std::error::Error + Send + Sync> + std::fmt::Debug,
+{
+    let error = match outcome {
+        Ok(returned) => panic!("the call returned {returned:?}"),
+        Err(error) => error,
+    };
+    *error.downcast_ref::<DeadlineExceeded>().unwrap_or_else(|| panic!("not the host's deadline: {error:?}"))
 }
 
 #[test]
 fn a_call_past_the_host_deadline_is_stopped_by_the_host() {
+    // Three pages, 300 ms each, under a 400 ms deadline: the second page's
+    // request is cut off at the deadline, and whatever the guest makes of
+    // that, the call ends as the host's interruption.
     let standin = StandIn::start(Org::generated("acme", TOKEN, 3_000, 1)).unwrap();
     standin.set_latency(Duration::from_millis(300));
     let host = tight_host(&standin, |c| c.call_deadline = Duration::from_millis(400));
     let settings = host_test::demo::local_settings(&standin, "acme", TOKEN);
     let outcome = host.call(|store, client| client.call_list_members(store, &settings, &no_filter()));
-    let trap = outcome.expect_err("the host interrupts the call");
-    assert!(format!("{trap:?}").to_lowercase().contains("interrupt"), "{trap:?}");
+    assert_eq!(stopped_by_the_host(outcome), DeadlineExceeded { deadline: Duration::from_millis(400) });
+    let sent = standin.request_count();
+    assert!(sent <= 2, "no request starts past the deadline (pages at 0 and 300 ms): {sent}");
 }
 
 #[test]
@@ -153,10 +199,12 @@ fn a_server_that_never_answers_cannot_hold_a_call_past_the_host_deadline() {
     let mut settings = host_test::demo::local_settings(&standin, "acme", TOKEN);
     settings.timeouts = patient_timeouts();
     settings.retry = Some(RetryPolicy { max_attempts: 3, max_wait_ms: 1_000, deadline_ms: 60_000, base_delay_ms: 10 });
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let outcome = host.call(|store, client| client.call_list_members(store, &settings, &no_filter()));
-    let trap = outcome.expect_err("the host interrupts the call");
-    assert!(format!("{trap:?}").to_lowercase().contains("interrupt"), "{trap:?}");
+    // The guest, released at the deadline, returns its own transport error
+    // after retries the host refuses: the outcome is still the host's.
+    assert_eq!(stopped_by_the_host(outcome), DeadlineExceeded { deadline: Duration::from_millis(500) });
+    assert_eq!(standin.request_count(), 1, "retries asked for past the deadline never reach the network");
     // A liveness bound, not a speed check: epoch interruption alone would wait out
     // the first request's 60 s timeout before the guest ran again.
     assert!(started.elapsed() < Duration::from_secs(30), "held for {:?}", started.elapsed());
@@ -171,10 +219,14 @@ fn a_guest_that_outgrows_its_memory_cap_is_stopped_by_the_host() {
     let trap = outcome.expect_err("20,000 members do not fit in 4 MiB; the host must stop the guest");
     // The limiter refuses memory.grow; Rust's allocator then aborts the guest.
     assert!(format!("{trap:?}").contains("unreachable"), "{trap:?}");
+    let pages_read = standin.request_count();
+    assert!(pages_read < 20, "stopped before the last of the 20 pages, not after: {pages_read}");
+    standin.clear_requests();
 
     let roomy = tight_host(&standin, |c| c.max_memory_bytes = 256 << 20);
     let (members, _) = roomy.call(|store, client| client.call_list_members(store, &settings, &no_filter())).unwrap();
     assert_eq!(members.unwrap().len(), 20_000, "the same call fits in the default cap");
+    assert_eq!(standin.request_count(), 20, "one request per page of 1,000");
 }
 
 #[test]
@@ -204,6 +256,7 @@ fn a_member_list_whose_count_lies_is_stopped_and_nothing_is_written() {
         .unwrap_err();
     assert!(matches!(error, Error::InvalidResponse(_)), "{error:?}");
     assert!(world.requests().iter().all(|r| r.method == "GET"), "nothing was written");
+    assert_eq!(world.standin.request_count(), 2, "the member walk stops as before, and nothing is read after it");
 }
 
 #[test]
@@ -213,8 +266,10 @@ fn a_count_in_the_quadrillions_is_reported_not_trusted() {
     answer_members_with(&world, body.to_string());
     let members = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap();
     assert_eq!(members.len(), 2, "the walk ends where the pages end, whatever count claims");
+    assert_eq!(world.standin.request_count(), 1, "a page without a cursor is the last, whatever count claims");
     let page = world.call(|s, c, settings| c.call_list_members_page(s, settings, &no_filter(), None, None)).unwrap();
     assert_eq!((page.count, page.items.len()), (Some(8_000_000_000_000_000), 2));
+    assert_eq!(world.standin.request_count(), 2);
 }
 
 #[test]
@@ -226,7 +281,9 @@ fn a_hostile_cursor_stays_one_query_value() {
     answer_members_times(&world, json!({"items": members_json(1, 1), "count": 2}).to_string(), 1);
     let members = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap();
     assert_eq!(members.len(), 2);
-    let second = &world.requests()[1];
+    let requests = world.requests();
+    assert_eq!(requests.len(), 2, "one request per page");
+    let second = &requests[1];
     assert_eq!(second.query_param("page").as_deref(), Some(cursor), "the cursor arrives as sent, as one value");
     assert_eq!(second.query_param("limit").as_deref(), Some("1000"));
     assert_eq!(second.query_param("role"), None);
@@ -317,7 +374,9 @@ fn the_host_caps_the_request_timeouts_the_guest_asks_for() {
     let error = get_bob(&capped).unwrap_err();
     let Error::Transport(failure) = &error else { panic!("{error:?}") };
     assert!(failure.message.contains("did not arrive in time"), "{}", failure.message);
+    assert_eq!(capped.standin.request_count(), 1, "one attempt, as the guest's policy says");
 
     let roomy = World::sample();
     assert!(get_bob(&roomy).is_ok(), "the same guest waits the latency out under the default cap");
+    assert_eq!(roomy.standin.request_count(), 1);
 }

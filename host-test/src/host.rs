@@ -4,8 +4,9 @@
 //! - one fresh store per call, so no state leaks between calls;
 //! - WASI and `wasi:http` linked, with an outbound allow-list: the guest
 //!   reaches only the hosts the embedder names, whatever URL it is given;
-//! - request timeouts capped by the host, a memory cap per instance, and an
-//!   epoch deadline per call so a runaway guest is stopped by the host.
+//! - request timeouts capped by the host, a memory cap per instance, and a
+//!   deadline per call that the host, not the guest, has the last word on
+//!   ([`DeadlineExceeded`]).
 
 use crate::bindings::exports::gitbook::directory_sync::client::Guest as ClientExports;
 use crate::bindings::exports::gitbook::directory_sync::events::Guest as EventsExports;
@@ -15,9 +16,9 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::sync::ProxyPre;
@@ -28,6 +29,10 @@ pub use incoming::HttpReply;
 
 mod outbound;
 pub use outbound::OutboundPolicy;
+
+mod deadline;
+use deadline::CallDeadline;
+pub use deadline::DeadlineExceeded;
 
 /// The component built by `host-test/build.rs` for this checkout.
 pub fn component_path() -> PathBuf {
@@ -51,9 +56,12 @@ pub struct HostConfig {
     pub env: Vec<(String, String)>,
     /// Memory cap per instance.
     pub max_memory_bytes: usize,
-    /// Wall-clock budget per call, enforced by epoch interruption while the
-    /// guest runs and, while it waits on the network, by cutting every
-    /// request's timeouts to what is left of it.
+    /// Wall-clock budget per call. Once it has passed the call ends in
+    /// [`DeadlineExceeded`], whatever the guest does next: guest code is
+    /// interrupted at the next epoch tick, every request's timeouts are cut
+    /// to what is left of it (so a silent server cannot hold the guest in
+    /// host I/O), and a call that returns after it, with any result, is
+    /// reported as exceeded.
     pub call_deadline: Duration,
     /// The longest timeouts a guest may ask for; longer ones are cut to these.
     pub max_request_timeout: Duration,
@@ -97,22 +105,30 @@ impl WasiHttpView for State {
     }
 }
 
-/// What the guest printed during one call.
+/// What the guest printed during one call, and what it took from the network.
 #[derive(Clone, Debug, Default)]
 pub struct Output {
     pub stdout: String,
     pub stderr: String,
+    /// Response-body bytes handed to the guest over all of the call's
+    /// requests: what it read, plus at most one buffered frame (a few hundred
+    /// KiB at most with hyper's read buffer).
+    pub response_body_bytes: u64,
 }
 
 impl Output {
-    /// What the captured pipes hold (nothing when stdio was inherited).
-    pub(crate) fn from_pipes(pipes: Option<(MemoryOutputPipe, MemoryOutputPipe)>) -> Output {
-        pipes
-            .map(|(stdout, stderr)| Output {
-                stdout: String::from_utf8_lossy(&stdout.contents()).into_owned(),
-                stderr: String::from_utf8_lossy(&stderr.contents()).into_owned(),
+    /// What the captured pipes hold (nothing when stdio was inherited) and
+    /// what the call's outbound policy counted.
+    pub(crate) fn of_call(store: &Store<State>, pipes: Option<(MemoryOutputPipe, MemoryOutputPipe)>) -> Output {
+        let (stdout, stderr) = pipes
+            .map(|(stdout, stderr)| {
+                (
+                    String::from_utf8_lossy(&stdout.contents()).into_owned(),
+                    String::from_utf8_lossy(&stderr.contents()).into_owned(),
+                )
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+        Output { stdout, stderr, response_body_bytes: store.data().outbound.response_body_bytes() }
     }
 }
 
@@ -125,7 +141,8 @@ pub struct Host {
     ticker_stop: Arc<AtomicBool>,
 }
 
-/// Epoch ticks per second; the call deadline is counted in ticks.
+/// Epoch ticks per second: how often running guest code checks the clock
+/// against the call's deadline.
 const TICKS_PER_SECOND: u64 = 100;
 
 impl Host {
@@ -167,7 +184,9 @@ impl Host {
         &self.config
     }
 
-    pub(crate) fn store(&self) -> (Store<State>, Option<(MemoryOutputPipe, MemoryOutputPipe)>) {
+    /// A fresh store for one call starting now, and the call's deadline.
+    pub(crate) fn store(&self) -> (Store<State>, Option<(MemoryOutputPipe, MemoryOutputPipe)>, CallDeadline) {
+        let deadline = CallDeadline::starting_now(self.config.call_deadline);
         let mut wasi = WasiCtx::builder();
         wasi.envs(&self.config.env);
         let pipes = if self.config.inherit_stdio {
@@ -183,14 +202,19 @@ impl Host {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             outbound: OutboundPolicy::new(self.config.allowed_authorities.clone(), self.config.max_request_timeout)
-                .until(Instant::now().checked_add(self.config.call_deadline)),
+                .until(deadline.instant()),
             limits: StoreLimitsBuilder::new().memory_size(self.config.max_memory_bytes).instances(4).build(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
-        let ticks = self.config.call_deadline.as_millis() as u64 * TICKS_PER_SECOND / 1000;
-        store.set_epoch_deadline(ticks.max(1));
-        (store, pipes)
+        // Ticks only say "look at the clock": a ticker thread that oversleeps
+        // under load must not stretch the deadline, so the clock decides.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| match deadline.exceeded() {
+            Some(exceeded) => Err(exceeded.into()),
+            None => Ok(UpdateDeadline::Continue(1)),
+        });
+        (store, pipes, deadline)
     }
 
     /// Runs `f` against a fresh instance and returns its result with what
@@ -222,11 +246,10 @@ impl Host {
         &self,
         f: impl FnOnce(&mut Store<State>, &DirectorySync) -> wasmtime::Result<R>,
     ) -> Result<(R, Output)> {
-        let (mut store, pipes) = self.store();
+        let (mut store, pipes, deadline) = self.store();
         let instance: DirectorySync = self.pre.instantiate(&mut store)?;
-        let result = f(&mut store, &instance);
-        let output = Output::from_pipes(pipes);
-        Ok((result?, output))
+        let result = deadline.decide(f(&mut store, &instance))?;
+        Ok((result, Output::of_call(&store, pipes)))
     }
 }
 

@@ -21,7 +21,8 @@ use wasmtime::Engine;
 pub const ORG: &str = "acme";
 pub const TOKEN: &str = "gb_test_token";
 
-fn compiled() -> &'static (Engine, Component) {
+/// The component, compiled once per test binary (compiling it takes seconds).
+pub fn compiled() -> &'static (Engine, Component) {
     static COMPILED: OnceLock<(Engine, Component)> = OnceLock::new();
     COMPILED.get_or_init(|| {
         let engine = new_engine().expect("engine");

@@ -46,7 +46,7 @@ impl Host {
             Full::new(Bytes::from(body)).map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} }),
         )?;
 
-        let (mut store, pipes) = self.store();
+        let (mut store, pipes, deadline) = self.store();
         let proxy = self.proxy.instantiate(&mut store)?;
         let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
@@ -70,8 +70,8 @@ impl Host {
         });
         let called = proxy.wasi_http_incoming_handler().call_handle(&mut store, incoming, outparam);
         let reply = reader.join().map_err(|_| anyhow!("the reply reader panicked"))?;
-        called?;
-        let output = Output::from_pipes(pipes);
-        Ok((reply?, output))
+        // A handler past its deadline ends as exceeded even if it had replied.
+        deadline.decide(called)?;
+        Ok((reply?, Output::of_call(&store, pipes)))
     }
 }

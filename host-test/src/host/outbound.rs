@@ -4,8 +4,18 @@
 //! capped by the host, and by what is left of the call's deadline: epoch
 //! interruption only stops guest code, so without that cap a server that
 //! never answers would hold a guest blocked in host I/O past the deadline.
+//!
+//! Every response body is counted as the guest pulls it (see
+//! [`CountingBody`]), so tests can check how much of a huge answer a guest
+//! actually read rather than what the server managed to push into sockets.
 
+use bytes::Bytes;
 use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, SizeHint};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
@@ -14,12 +24,20 @@ pub struct OutboundPolicy {
     max_timeout: Duration,
     /// When the call must be over; `None`: no deadline beyond `max_timeout`.
     deadline: Option<Instant>,
+    /// Response-body bytes handed to the guest so far, over every request.
+    body_bytes: Arc<AtomicU64>,
 }
 
 impl OutboundPolicy {
     pub fn new(allowed: Vec<String>, max_timeout: Duration) -> OutboundPolicy {
         let allowed = allowed.into_iter().map(|a| a.to_ascii_lowercase()).collect();
-        OutboundPolicy { allowed, max_timeout, deadline: None }
+        OutboundPolicy { allowed, max_timeout, deadline: None, body_bytes: Arc::default() }
+    }
+
+    /// Response-body bytes the guest has taken so far (what it read, plus at
+    /// most the one frame wasmtime-wasi-http buffers for its next read).
+    pub fn response_body_bytes(&self) -> u64 {
+        self.body_bytes.load(Ordering::Relaxed)
     }
 
     /// No request may wait past `deadline` (the end of the call).
@@ -74,19 +92,52 @@ impl WasiHttpHooks for OutboundPolicy {
         _ = fut;
         let allowed = Self::authority_of(&request).is_some_and(|a| self.allows(&a));
         let options = self.cap(options, Instant::now());
+        let counter = self.body_bytes.clone();
         Box::new(async move {
             if !allowed {
                 return Err(Error::HttpRequestDenied);
             }
-            // Past the deadline the guest traps as soon as it runs again; this
-            // answer only has to release it at once.
+            // Past the deadline the call's outcome is already the host's
+            // (see `deadline.rs`); this answer only has to release the guest.
             let Some(options) = options else { return Err(Error::ConnectionTimeout) };
             let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
             Ok((
-                response.map(BodyExt::boxed_unsync),
+                response.map(|body| CountingBody { inner: body.boxed_unsync(), count: counter }.boxed_unsync()),
                 Box::new(io) as Box<dyn std::future::Future<Output = Result<(), Error>> + Send>,
             ))
         })
+    }
+}
+
+/// A response body that adds the size of every data frame to `count` as it
+/// is pulled. wasmtime-wasi-http pulls one frame at a time, when the guest
+/// reads (or polls) the body stream, so the count is what the guest read plus
+/// at most one frame.
+struct CountingBody {
+    inner: WasiBody,
+    count: Arc<AtomicU64>,
+}
+
+impl Body for CountingBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                self.count.fetch_add(data.len() as u64, Ordering::Relaxed);
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
