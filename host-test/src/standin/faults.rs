@@ -1,6 +1,6 @@
 //! Injected faults: the rules tests queue, how a request picks one, and the answers they
-//! produce. Rate-limit and server-error answers copy GitBook's error shape so a client's
-//! error parsing is exercised too.
+//! produce. Rate-limit, server-error and API-error answers copy GitBook's error shape
+//! (`{"error": {"code", "message"}}`) so a client's error parsing is exercised too.
 
 use std::time::Duration;
 
@@ -8,11 +8,15 @@ use super::reply::Reply;
 use super::time::{epoch_secs_after, imf_fixdate};
 
 /// A fault rule: answers up to `times` requests that match `method` (if set,
-/// case-insensitive) and whose path contains `path_contains` (if set).
+/// case-insensitive), whose path contains `path_contains` (if set) and whose path ends
+/// with `path_ends_with` (if set).
 #[derive(Clone, Debug)]
 pub struct Fault {
     pub method: Option<String>,
     pub path_contains: Option<String>,
+    /// Tells `PUT /v1/orgs/acme/teams` (ends with `/teams`) from
+    /// `PUT /v1/orgs/acme/teams/{id}/members`, which merely contains it.
+    pub path_ends_with: Option<String>,
     pub times: usize,
     pub kind: FaultKind,
 }
@@ -34,27 +38,61 @@ pub enum FaultKind {
     Drop,
     /// Wait, then answer normally (state does change).
     Delay { delay: Duration },
+    /// GitBook's error JSON with this status and message, e.g. the 403 and 409 of
+    /// `FaultKind::forbidden()` and `FaultKind::conflict()`. A status outside 100..=999
+    /// is sent as 500.
+    ApiError { status: u16, message: String },
+    /// Carry the request out as normal, then answer this 5xx (GitBook's error JSON)
+    /// instead: the change happened, and the client cannot know it.
+    ApplyThenServerError { status: u16 },
+    /// Carry the request out as normal, then close the connection without answering.
+    ApplyThenDrop,
 }
 
 impl Fault {
     /// A rule matching every request.
     pub fn any(kind: FaultKind, times: usize) -> Fault {
-        Fault { method: None, path_contains: None, times, kind }
+        Fault { method: None, path_contains: None, path_ends_with: None, times, kind }
     }
 
     /// A rule matching one method on paths containing `path_contains`.
     pub fn on(method: &str, path_contains: &str, kind: FaultKind, times: usize) -> Fault {
-        Fault { method: Some(method.to_string()), path_contains: Some(path_contains.to_string()), times, kind }
+        Fault { path_contains: Some(path_contains.to_string()), ..Fault::any(kind, times).for_method(method) }
+    }
+
+    /// A rule matching one method on paths ending with `suffix`, e.g. team creation only:
+    /// `Fault::on_path_ending("PUT", "/teams", FaultKind::ApplyThenDrop, 1)`.
+    pub fn on_path_ending(method: &str, suffix: &str, kind: FaultKind, times: usize) -> Fault {
+        Fault { path_ends_with: Some(suffix.to_string()), ..Fault::any(kind, times).for_method(method) }
+    }
+
+    fn for_method(self, method: &str) -> Fault {
+        Fault { method: Some(method.to_string()), ..self }
     }
 
     fn matches(&self, method: &str, path: &str) -> bool {
         self.times > 0
             && self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
+            && self.path_ends_with.as_deref().is_none_or(|p| path.ends_with(p))
     }
 }
 
 impl FaultKind {
+    /// 403 with GitBook's error JSON, as for a token whose user is not an admin of the
+    /// organization.
+    pub fn forbidden() -> FaultKind {
+        FaultKind::ApiError {
+            status: 403,
+            message: "You do not have the permission to perform this action in this organization".into(),
+        }
+    }
+
+    /// 409 with GitBook's error JSON, as when a concurrent change got there first.
+    pub fn conflict() -> FaultKind {
+        FaultKind::ApiError { status: 409, message: "Conflict: the resource was modified by another request".into() }
+    }
+
     /// Short text stored in `RecordedRequest::fault`.
     pub(crate) fn describe(&self) -> String {
         match self {
@@ -65,10 +103,15 @@ impl FaultKind {
             FaultKind::ServerError { status } => format!("server error {status}"),
             FaultKind::Drop => "drop connection".to_string(),
             FaultKind::Delay { delay } => format!("delay {delay:?}"),
+            FaultKind::ApiError { status, .. } => format!("api error {status}"),
+            FaultKind::ApplyThenServerError { status } => format!("applied, then server error {status}"),
+            FaultKind::ApplyThenDrop => "applied, then drop connection".to_string(),
         }
     }
 
-    /// The answer for faults that replace the normal one; `None` for `Drop` and `Delay`.
+    /// The answer sent instead of the normal one; `None` for `Drop`, `Delay` and
+    /// `ApplyThenDrop`. For `ApplyThenServerError` the normal answer is computed (and the
+    /// request carried out) first, then replaced by this one.
     pub(crate) fn reply(&self) -> Option<Reply> {
         let reply = match self {
             FaultKind::Status { status, body, headers } => {
@@ -89,11 +132,14 @@ impl FaultKind {
             FaultKind::RetryAfterDate { after } => {
                 rate_limited().with_header("retry-after", imf_fixdate(epoch_secs_after(*after)))
             }
-            FaultKind::ServerError { status } => {
+            FaultKind::ServerError { status } | FaultKind::ApplyThenServerError { status } => {
                 let status = if (500..=599).contains(status) { *status } else { 500 };
                 Reply::error(status, server_error_message(status))
             }
-            FaultKind::Drop | FaultKind::Delay { .. } => return None,
+            FaultKind::ApiError { status, message } => {
+                Reply::error(if (100..=999).contains(status) { *status } else { 500 }, message.clone())
+            }
+            FaultKind::Drop | FaultKind::Delay { .. } | FaultKind::ApplyThenDrop => return None,
         };
         Some(reply)
     }
@@ -155,6 +201,29 @@ mod tests {
         assert!(q.take("GET", "/v1/orgs/a/teams").is_none());
         q.push(Fault::any(FaultKind::Drop, 0));
         assert!(q.take("GET", "/").is_none(), "times 0 never fires");
+    }
+
+    #[test]
+    fn a_path_ending_rule_skips_longer_paths() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::on_path_ending("PUT", "/teams", FaultKind::ApplyThenDrop, 2));
+        assert!(q.take("PUT", "/v1/orgs/a/teams/t1/members").is_none());
+        assert!(q.take("GET", "/v1/orgs/a/teams").is_none());
+        assert!(matches!(q.take("put", "/v1/orgs/a/teams"), Some(FaultKind::ApplyThenDrop)));
+        assert!(q.take("PUT", "/v1/orgs/a/teams").is_some());
+        assert!(q.take("PUT", "/v1/orgs/a/teams").is_none(), "used twice");
+    }
+
+    #[test]
+    fn api_errors_use_gitbooks_error_shape() {
+        for (kind, status) in [(FaultKind::forbidden(), 403), (FaultKind::conflict(), 409)] {
+            let r = kind.reply().expect("reply");
+            assert_eq!(r.status, status);
+            let body: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+            assert_eq!(body["error"]["code"], status);
+            assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+            assert_eq!(body.as_object().map(|o| o.len()), Some(1));
+        }
     }
 
     #[test]

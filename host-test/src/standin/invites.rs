@@ -3,17 +3,15 @@
 
 use serde_json::{json, Map, Value};
 
-use super::input::{is_valid_email, json_object, role_or_guest, Answer};
+use super::input::{check_fields, is_valid_email, json_object, optional_bool, role_or_guest, Answer};
 use super::reply::Reply;
 use super::state::{Directory, InviteEntry};
 
-pub(crate) fn invite(dir: &mut Directory, body: &[u8], max_batch: usize) -> Answer {
+pub(crate) fn invite(dir: &mut Directory, body: &[u8], max_batch: usize, refuse_unknown: bool) -> Answer {
     let map = json_object(body)?;
-    let sso = match map.get("sso") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => return Err(Reply::bad_request(format!("Invalid sso {other}: expected a boolean"))),
-    };
+    check_fields(&map, &["emails", "role", "sso"], "the body", refuse_unknown)?;
+    // "Defaults to false" (the spec); `null` is not a boolean.
+    let sso = optional_bool(&map, "sso")?.unwrap_or(false);
     let default_role = match map.get("role") {
         None => None,
         Some(v) => role_or_guest(v, "role")?,
@@ -30,7 +28,8 @@ pub(crate) fn invite(dir: &mut Directory, body: &[u8], max_batch: usize) -> Answ
             emails.len()
         )));
     }
-    let entries = emails.iter().map(|e| entry(e, sso)).collect::<Result<Vec<_>, _>>()?;
+    let entries =
+        emails.iter().enumerate().map(|(i, e)| entry(e, sso, i, refuse_unknown)).collect::<Result<Vec<_>, _>>()?;
 
     let outcome = dir.invite(&entries, default_role, sso);
     Ok(Reply::json(
@@ -45,10 +44,13 @@ pub(crate) fn invite(dir: &mut Directory, body: &[u8], max_batch: usize) -> Answ
 
 /// One element of `emails`: a bare address, or `{"email": ..., "role": <role or null>}`
 /// (both keys required by the spec).
-fn entry(value: &Value, sso: bool) -> Result<InviteEntry, Reply> {
+fn entry(value: &Value, sso: bool, index: usize, refuse_unknown: bool) -> Result<InviteEntry, Reply> {
     let (email, role) = match value {
         Value::String(email) => (email.as_str(), None),
-        Value::Object(obj) => (object_email(obj)?, Some(object_role(obj)?)),
+        Value::Object(obj) => {
+            check_fields(obj, &["email", "role"], &format!("emails[{index}]"), refuse_unknown)?;
+            (object_email(obj)?, Some(object_role(obj)?))
+        }
         other => {
             return Err(Reply::bad_request(format!(
                 "Invalid emails entry {other}: expected an email or {{\"email\", \"role\"}}"

@@ -1,6 +1,6 @@
 //! `/orgs/{org}/members...` handlers.
 
-use super::input::{json_object, role_or_guest, Answer};
+use super::input::{check_fields, json_object, role_or_guest, Answer};
 use super::model::Role;
 use super::pagination::{decode_token, list_json, parse_limit, take_page};
 use super::query::first;
@@ -21,7 +21,8 @@ enum Sort {
 struct Filter {
     /// `Some(None)` = guests only.
     role: Option<Option<Role>>,
-    /// Lower-cased; matched against display name and email.
+    /// Lower-cased; matched against display name and email (unless the email is hidden:
+    /// a search must not reveal what the answer leaves out).
     search: Option<String>,
 }
 
@@ -32,7 +33,10 @@ impl Filter {
 
     fn accepts(&self, m: &MemberRecord) -> bool {
         self.role.is_none_or(|r| m.state.role == r)
-            && self.search.as_deref().is_none_or(|s| m.name_lc.contains(s) || m.email_lc.contains(s))
+            && self
+                .search
+                .as_deref()
+                .is_none_or(|s| m.name_lc.contains(s) || (!m.state.email_hidden && m.email_lc.contains(s)))
     }
 }
 
@@ -117,8 +121,9 @@ pub(crate) fn get(dir: &Directory, id: &str) -> Answer {
 }
 
 /// `PATCH /members/{id}` with `{"role": <role or null>}`; no `role` key changes nothing.
-pub(crate) fn patch(dir: &mut Directory, id: &str, body: &[u8]) -> Answer {
+pub(crate) fn patch(dir: &mut Directory, id: &str, body: &[u8], refuse_unknown: bool) -> Answer {
     let map = json_object(body)?;
+    check_fields(&map, &["role"], "the body", refuse_unknown)?;
     let role = map.get("role").map(|v| role_or_guest(v, "role")).transpose()?;
     let m = match role {
         Some(role) => dir.set_role(id, role),

@@ -36,12 +36,40 @@ impl Role {
     }
 }
 
+/// A member's role within one team (`TeamMemberRole`): owners can manage the team.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TeamRole {
+    Owner,
+    /// What a member added without a role gets.
+    #[default]
+    Member,
+}
+
+impl TeamRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TeamRole::Owner => "owner",
+            TeamRole::Member => "member",
+        }
+    }
+
+    /// Parses the exact wire spelling (`"owner"`, `"member"`).
+    pub fn parse(s: &str) -> Option<TeamRole> {
+        [TeamRole::Owner, TeamRole::Member].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
 /// One organization member as the stand-in stores it. `id` is both the member id and the
 /// user id, as in GitBook.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MemberState {
     pub id: String,
+    /// The account's address: invites and team updates by email find the member by it,
+    /// even when `email_hidden` keeps it out of API answers.
     pub email: String,
+    /// The API leaves `user.email` out for this member (the spec's `User.email` is
+    /// optional) and `search` does not match the address.
+    pub email_hidden: bool,
     pub display_name: String,
     /// `None` = guest.
     pub role: Option<Role>,
@@ -57,6 +85,9 @@ pub struct TeamState {
     pub id: String,
     pub title: String,
     pub member_ids: Vec<String>,
+    /// The members of `member_ids` whose team role is owner; everyone else is a plain
+    /// member.
+    pub owner_ids: Vec<String>,
     pub created_at: String,
 }
 
@@ -71,5 +102,14 @@ mod tests {
         }
         assert_eq!(Role::parse("Admin"), None);
         assert_eq!(Role::parse("guest"), None);
+    }
+
+    #[test]
+    fn team_role_round_trips() {
+        for r in [TeamRole::Owner, TeamRole::Member] {
+            assert_eq!(TeamRole::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(TeamRole::parse("Owner"), None);
+        assert_eq!(TeamRole::default(), TeamRole::Member);
     }
 }

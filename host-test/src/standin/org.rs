@@ -79,6 +79,7 @@ impl Org {
                 id: ids::user_id(&email, 0),
                 display_name: format!("User {n:05}"),
                 email,
+                email_hidden: false,
                 role: ROLES[i % ROLES.len()],
                 sso: false,
                 disabled: false,
@@ -101,6 +102,7 @@ impl Org {
                 id: ids::team_id(id, t as u64),
                 title: format!("Team {:03}", t + 1),
                 member_ids,
+                owner_ids: Vec::new(),
                 created_at: rfc3339_from_millis(SEED_EPOCH_MS - DAY_MS + t as i64 * HOUR_MS),
             })
             .collect();
@@ -129,6 +131,7 @@ impl Org {
         self.members.push(MemberState {
             id,
             email: email.to_string(),
+            email_hidden: false,
             display_name: display_name.to_string(),
             role,
             sso: false,
@@ -167,8 +170,25 @@ impl Org {
             id,
             title: title.to_string(),
             member_ids,
+            owner_ids: Vec::new(),
             created_at: rfc3339_from_millis(SEED_EPOCH_MS - DAY_MS + seq as i64 * HOUR_MS),
         });
+        self
+    }
+
+    /// Makes an existing member one whose email the API leaves out (`user.email` is
+    /// optional in the spec), e.g. `Org::sample().with_hidden_email("bob@acme.test")`.
+    ///
+    /// # Panics
+    /// If the email is not a member yet: add members with `with_member` first.
+    pub fn with_hidden_email(mut self, email: &str) -> Org {
+        let lower = email.to_lowercase();
+        let member = self
+            .members
+            .iter_mut()
+            .find(|m| m.email.to_lowercase() == lower)
+            .unwrap_or_else(|| panic!("Org::with_hidden_email: {email} is not a member; add it first"));
+        member.email_hidden = true;
         self
     }
 }

@@ -2,6 +2,7 @@
 //! check the token, route it, add the configured latency. Also owns the state shared by
 //! the server and the `StandIn` handle.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ pub(crate) struct Shared {
     pub(crate) log: Mutex<Vec<RecordedRequest>>,
     pub(crate) faults: Mutex<FaultQueue>,
     pub(crate) latency: Mutex<Duration>,
+    pub(crate) refuse_unknown_fields: AtomicBool,
 }
 
 /// Locks a mutex even if a panicking request poisoned it: the data is still usable for
@@ -54,6 +56,16 @@ impl Shared {
                 tokio::time::sleep(delay).await;
                 Outcome::Reply(self.answer(&req))
             }
+            // The normal answer is computed under the directory lock, so the change is
+            // complete before the connection closes or the 5xx goes out.
+            Some(FaultKind::ApplyThenDrop) => {
+                self.answer(&req);
+                Outcome::Drop
+            }
+            Some(kind @ FaultKind::ApplyThenServerError { .. }) => {
+                let normal = self.answer(&req);
+                Outcome::Reply(kind.reply().unwrap_or(normal))
+            }
             Some(kind) => match kind.reply() {
                 Some(reply) => Outcome::Reply(reply),
                 None => Outcome::Reply(self.answer(&req)),
@@ -73,7 +85,11 @@ impl Shared {
             Some(_) => return Reply::error(401, "Invalid API token"),
             None => return Reply::error(401, "Missing Authorization header with a bearer token"),
         }
-        let org = OrgConfig { id: &self.org_id, max_invite_batch: self.max_invite_batch };
+        let org = OrgConfig {
+            id: &self.org_id,
+            max_invite_batch: self.max_invite_batch,
+            refuse_unknown_fields: self.refuse_unknown_fields.load(Ordering::Relaxed),
+        };
         dispatch(&mut lock(&self.directory), &org, req)
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::model::Role;
+use super::model::{Role, TeamRole};
 use super::state::{MemberRecord, TeamRecord};
 
 const API_ORIGIN: &str = "https://api.gitbook.com";
@@ -13,9 +13,10 @@ pub(crate) fn role_json(role: Option<Role>) -> Value {
 }
 
 /// `OrganizationMember`. The stand-in tracks no activity, so `lastSeenAt` is the join date.
+/// `user.email` is left out for members whose email is hidden (it is optional in `User`).
 pub(crate) fn member(m: &MemberRecord) -> Value {
     let s = &m.state;
-    json!({
+    let mut value = json!({
         "object": "member",
         "id": s.id,
         "role": role_json(s.role),
@@ -34,7 +35,13 @@ pub(crate) fn member(m: &MemberRecord) -> Value {
         "spaces": 0,
         "teams": m.teams.len(),
         "sites": 0,
-    })
+    });
+    if s.email_hidden {
+        if let Some(user) = value["user"].as_object_mut() {
+            user.remove("email");
+        }
+    }
+    value
 }
 
 /// `OrganizationTeam`, as seen by an admin token.
@@ -50,11 +57,11 @@ pub(crate) fn team(t: &TeamRecord) -> Value {
     })
 }
 
-/// `OrganizationTeamMember`. Team roles are not modelled: everyone is a plain member.
-pub(crate) fn team_member(m: &MemberRecord) -> Value {
+/// `OrganizationTeamMember`, with the member's role in that team.
+pub(crate) fn team_member(m: &MemberRecord, role: TeamRole) -> Value {
     json!({
         "organization": member(m),
-        "team": {"role": "member"},
+        "team": {"role": role.as_str()},
         "permissions": {"view": true},
     })
 }

@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::ids;
-use super::model::{MemberState, Role, TeamState};
+use super::model::{MemberState, Role, TeamRole, TeamState};
 use super::org::Org;
 use super::time::now_rfc3339;
 
@@ -34,6 +34,8 @@ pub(crate) struct TeamRecord {
     pub(crate) entries: Vec<Option<usize>>,
     /// Member slot -> index in `entries`.
     positions: HashMap<usize, usize>,
+    /// Member slots whose team role is owner; every other member is a plain member.
+    owners: HashSet<usize>,
 }
 
 impl TeamRecord {
@@ -53,6 +55,7 @@ impl TeamRecord {
 
     /// Returns false if the member was not in the team.
     fn remove(&mut self, member: usize) -> bool {
+        self.owners.remove(&member);
         match self.positions.remove(&member) {
             Some(at) => {
                 self.entries[at] = None;
@@ -60,6 +63,30 @@ impl TeamRecord {
             }
             None => false,
         }
+    }
+
+    pub(crate) fn contains(&self, member: usize) -> bool {
+        self.positions.contains_key(&member)
+    }
+
+    /// A member's team role; `Member` for anyone not marked as an owner.
+    pub(crate) fn role_of(&self, member: usize) -> TeamRole {
+        if self.owners.contains(&member) {
+            TeamRole::Owner
+        } else {
+            TeamRole::Member
+        }
+    }
+
+    /// Sets the role of someone already in the team; others are left alone.
+    fn set_role(&mut self, member: usize, role: TeamRole) {
+        if !self.contains(member) {
+            return;
+        }
+        match role {
+            TeamRole::Owner => self.owners.insert(member),
+            TeamRole::Member => self.owners.remove(&member),
+        };
     }
 }
 
@@ -128,7 +155,16 @@ impl Directory {
                     None => anyhow::bail!("team {} lists unknown member id {id}", t.title),
                 }
             }
-            dir.insert_team(t.id.clone(), t.title.clone(), t.created_at.clone(), &slots);
+            let team = dir.insert_team(t.id.clone(), t.title.clone(), t.created_at.clone(), &slots);
+            for id in &t.owner_ids {
+                anyhow::ensure!(
+                    t.member_ids.contains(id),
+                    "team {} lists owner {id} who is not in member_ids",
+                    t.title
+                );
+                let slot = dir.by_id[id];
+                dir.set_team_role(team, slot, TeamRole::Owner);
+            }
         }
         Ok(dir)
     }
@@ -150,6 +186,11 @@ impl Directory {
 
     pub(crate) fn member(&self, id: &str) -> Option<&MemberRecord> {
         self.by_id.get(id).and_then(|&s| self.member_at(s))
+    }
+
+    /// A member slot by user id only.
+    pub(crate) fn member_slot(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
     }
 
     /// A member slot by user id, or else by email (case-insensitive), as team updates
@@ -176,6 +217,11 @@ impl Directory {
 
     pub(crate) fn member_by_email(&self, email: &str) -> Option<MemberState> {
         self.by_email.get(&email.to_lowercase()).and_then(|&s| self.member_at(s)).map(|m| m.state.clone())
+    }
+
+    /// Whether a member is an organization admin (admins can manage every team).
+    pub(crate) fn is_admin(&self, slot: usize) -> bool {
+        self.member_at(slot).is_some_and(|m| m.state.role == Some(Role::Admin))
     }
 
     // ---- members: changes -----------------------------------------------------------
@@ -250,6 +296,7 @@ impl Directory {
             self.insert_member(MemberState {
                 id: id.clone(),
                 email: entry.email.clone(),
+                email_hidden: false,
                 // Someone who has not signed in yet is shown by their email.
                 display_name: entry.email.clone(),
                 role: entry.role.unwrap_or(default_role),
@@ -273,6 +320,14 @@ impl Directory {
 
     pub(crate) fn set_sso_conflict(&mut self, email: &str) {
         self.sso_conflicts.insert(email.to_lowercase());
+    }
+
+    /// Leaves a member's email out of API answers from now on; false if no such member.
+    pub(crate) fn hide_email(&mut self, id_or_email: &str) -> bool {
+        let Some(slot) = self.resolve_member(id_or_email) else {
+            return false;
+        };
+        self.slots[slot].as_mut().map(|m| m.state.email_hidden = true).is_some()
     }
 
     // ---- teams: reads ---------------------------------------------------------------
@@ -301,15 +356,26 @@ impl Directory {
         TeamState {
             id: t.id.clone(),
             title: t.title.clone(),
-            member_ids: t
-                .entries
-                .iter()
-                .flatten()
-                .filter_map(|&s| self.member_at(s))
-                .map(|m| m.state.id.clone())
+            member_ids: self.team_members(t).map(|(_, m)| m.state.id.clone()).collect(),
+            owner_ids: self
+                .team_members(t)
+                .filter(|&(slot, _)| t.role_of(slot) == TeamRole::Owner)
+                .map(|(_, m)| m.state.id.clone())
                 .collect(),
             created_at: t.created_at.clone(),
         }
+    }
+
+    /// A team's live members as `(slot, member)`, in the order they were added.
+    fn team_members<'a>(&'a self, t: &'a TeamRecord) -> impl Iterator<Item = (usize, &'a MemberRecord)> + 'a {
+        t.entries.iter().flatten().filter_map(|&s| self.member_at(s).map(|m| (s, m)))
+    }
+
+    /// A member's role in a team; `None` if either is unknown or the member is not in it.
+    pub(crate) fn team_role(&self, team_id: &str, user_id: &str) -> Option<TeamRole> {
+        let team = self.team(team_id)?;
+        let slot = *self.by_id.get(user_id)?;
+        team.contains(slot).then(|| team.role_of(slot))
     }
 
     pub(crate) fn team_member_ids(&self, team_id: &str) -> Vec<String> {
@@ -318,7 +384,8 @@ impl Directory {
 
     // ---- teams: changes -------------------------------------------------------------
 
-    fn insert_team(&mut self, id: String, title: String, created_at: String, members: &[usize]) {
+    /// Adds a team whose members all have the plain member role; returns its slot.
+    fn insert_team(&mut self, id: String, title: String, created_at: String, members: &[usize]) -> usize {
         let slot = self.teams.len();
         self.team_by_id.insert(id.clone(), slot);
         self.teams.push(Some(TeamRecord {
@@ -327,9 +394,17 @@ impl Directory {
             created_at,
             entries: Vec::with_capacity(members.len()),
             positions: HashMap::with_capacity(members.len()),
+            owners: HashSet::new(),
         }));
         for &m in members {
             self.add_to_team(slot, m);
+        }
+        slot
+    }
+
+    fn set_team_role(&mut self, team: usize, member: usize, role: TeamRole) {
+        if let Some(t) = self.teams[team].as_mut() {
+            t.set_role(member, role);
         }
     }
 
@@ -360,9 +435,7 @@ impl Directory {
                 break id;
             }
         };
-        let slot = self.teams.len();
-        self.insert_team(id, title.to_string(), now_rfc3339(), members);
-        slot
+        self.insert_team(id, title.to_string(), now_rfc3339(), members)
     }
 
     /// Renames a team; `None` if there is no such team.
@@ -390,8 +463,16 @@ impl Directory {
     }
 
     /// Applies a team update whose entries are already resolved to member slots. Removals
-    /// win over additions, as GitBook documents for a user listed in both.
-    pub(crate) fn update_team_members(&mut self, team: usize, add: &[usize], remove: &[usize]) {
+    /// win over additions, as GitBook documents for a user listed in both. `roles` then
+    /// sets the team role of people in the team; entries for anyone else are ignored
+    /// (the handler refuses those it must).
+    pub(crate) fn update_team_members(
+        &mut self,
+        team: usize,
+        add: &[usize],
+        remove: &[usize],
+        roles: &[(usize, TeamRole)],
+    ) {
         let removing: HashSet<usize> = remove.iter().copied().collect();
         for &m in add {
             if !removing.contains(&m) {
@@ -400,6 +481,9 @@ impl Directory {
         }
         for &m in remove {
             self.remove_from_team(team, m);
+        }
+        for &(m, role) in roles {
+            self.set_team_role(team, m, role);
         }
     }
 
@@ -444,10 +528,12 @@ mod tests {
         let slot = d.team_slot(&design).expect("design");
         let alice = d.resolve_member("alice@acme.test").expect("alice");
         let carol = d.resolve_member("carol@acme.test").expect("carol");
-        d.update_team_members(slot, &[alice, carol], &[carol]);
+        d.update_team_members(slot, &[alice, carol], &[carol], &[(alice, TeamRole::Owner), (carol, TeamRole::Owner)]);
         let ids = d.team_member_ids(&design);
         assert_eq!(ids.len(), 2, "erin + alice");
         assert!(!ids.contains(&d.member_at(carol).expect("carol").state.id));
+        let owners = d.snapshot_teams()[1].owner_ids.clone();
+        assert_eq!(owners, [d.member_at(alice).expect("alice").state.id.clone()], "removed carol owns nothing");
         assert!(d.delete_team(&design));
         assert!(!d.delete_team(&design));
         assert_eq!(d.member_at(alice).map(|m| m.teams.len()), Some(1));
@@ -461,5 +547,8 @@ mod tests {
         let mut org = Org::sample();
         org.members[1].email = "ALICE@acme.test".into();
         assert!(Directory::from_org(&org).is_err());
+        let mut org = Org::sample();
+        org.teams[0].owner_ids.push(org.members[6].id.clone());
+        assert!(Directory::from_org(&org).is_err(), "an owner must be in the team");
     }
 }

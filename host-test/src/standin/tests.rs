@@ -30,17 +30,33 @@ impl Resp {
 }
 
 /// One request on a fresh connection (`Connection: close`), read until the server closes.
+/// A body, or any POST, PUT or PATCH, is sent as JSON.
 fn raw(si: &StandIn, method: &str, target: &str, auth: Option<&str>, body: Option<&str>) -> std::io::Result<Resp> {
+    let json_body = body.is_some_and(|b| !b.is_empty()) || matches!(method, "POST" | "PUT" | "PATCH");
+    let content_type = json_body.then_some(("Content-Type", "application/json"));
+    let auth = auth.map(|a| ("Authorization", a));
+    raw_with(si, method, target, &[auth, content_type].into_iter().flatten().collect::<Vec<_>>(), body)
+}
+
+/// Like `raw`, with exactly the given headers (plus `Host`, `Connection` and, with a body
+/// or for POST, PUT and PATCH, `Content-Length`).
+fn raw_with(
+    si: &StandIn,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> std::io::Result<Resp> {
     let host = si.base_url().trim_start_matches("http://").to_string();
     let mut stream = TcpStream::connect(&host)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    if let Some(auth) = auth {
-        req.push_str(&format!("Authorization: {auth}\r\n"));
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
     }
     let body = body.unwrap_or("");
     if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
-        req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     req.push_str("\r\n");
     req.push_str(body);
@@ -694,4 +710,369 @@ fn start_on_binds_the_requested_port() {
     assert_eq!(si.base_url(), format!("http://127.0.0.1:{port}"));
     assert_eq!(get(&si, "members").status, 200);
     assert!(StandIn::start_on(Org::sample(), port).is_err(), "port in use");
+}
+
+// ---- as strict as the spec -------------------------------------------------------------
+
+#[test]
+fn query_parameters_the_spec_does_not_define_are_refused() {
+    let si = sample();
+    let bob = id_of(&si, "bob@acme.test");
+    let design = si.teams()[1].id.clone();
+    // Every parameter the spec defines for the three list operations is accepted.
+    for ok in [
+        "members?page=&limit=5&order=asc&role=edit&search=bob&sort=name".to_string(),
+        format!("teams?page=&limit=5&owner={bob}&title=des"),
+        format!("teams/{design}/members?page=&limit=5"),
+    ] {
+        assert_eq!(get(&si, &ok).status, 200, "{ok}");
+    }
+    for (method, bad, named) in [
+        ("GET", "members?per_page=10".to_string(), "per_page"),
+        ("GET", "members?limit=10&Limit=10".to_string(), "Limit"),
+        ("GET", "members?email=bob%40acme.test".to_string(), "email"),
+        ("GET", format!("members/{bob}?limit=1"), "limit"),
+        ("GET", "teams?search=Design".to_string(), "search"),
+        ("GET", format!("teams/{design}/members?role=admin"), "role"),
+        ("GET", format!("teams/{design}?title=x"), "title"),
+        ("DELETE", format!("members/{bob}?force=true"), "force"),
+        ("POST", format!("members/{bob}/sso?sso=true"), "sso"),
+        ("POST", "invites?sso=true".to_string(), "sso"),
+        ("PUT", "teams?title=New".to_string(), "title"),
+        ("PUT", format!("teams/{design}/members?add=x"), "add"),
+        ("GET", "members?limit=1&limit=2".to_string(), "limit"),
+    ] {
+        let body = matches!(method, "POST" | "PUT").then(|| json!({"emails": ["q@acme.test"], "title": "New"}));
+        let message = assert_error(&call(&si, method, &bad, body), 400);
+        assert!(message.contains(&format!("{named:?}")), "{bad}: {message}");
+    }
+    let message = assert_error(&get(&si, "members?sorting=name"), 400);
+    assert!(message.contains("listMembersInOrganizationById"), "names the operation: {message}");
+    // Refused before anything was done.
+    assert_eq!(si.members().len(), 7);
+    assert_eq!(si.teams().len(), 3);
+    assert!(si.member_by_email("bob@acme.test").is_some());
+}
+
+#[test]
+fn organization_and_team_ids_must_match_the_spec_pattern() {
+    let si = sample();
+    for bad in ["/v1/orgs/ac.me/members", "/v1/orgs/acme/teams/a.b", "/v1/orgs/acme/teams/a%20b/members"] {
+        let message = assert_error(&get_path(&si, bad), 400);
+        assert!(message.contains("^[a-zA-Z0-9_-]+$"), "{bad}: {message}");
+    }
+    // A user id is a plain string in the spec: an odd one is just not found.
+    assert_error(&get_path(&si, "/v1/orgs/acme/members/odd.id"), 404);
+    assert_error(&get_path(&si, "/v1/orgs/other-org/members"), 404);
+}
+
+#[test]
+fn json_bodies_need_a_json_content_type() {
+    let si = sample();
+    let auth = ("Authorization", "Bearer gb_test_token");
+    let body = Some(r#"{"emails":["ct@acme.test"]}"#);
+    let path = "/v1/orgs/acme/invites";
+    for headers in [
+        vec![auth],
+        vec![auth, ("Content-Type", "text/plain")],
+        vec![auth, ("Content-Type", "application/x-www-form-urlencoded")],
+    ] {
+        let resp = raw_with(&si, "POST", path, &headers, body).expect("request");
+        let message = assert_error(&resp, 400);
+        assert!(message.contains("application/json"), "{message}");
+    }
+    assert!(si.member_by_email("ct@acme.test").is_none());
+    let charset = [auth, ("Content-Type", "Application/JSON; charset=utf-8")];
+    assert_eq!(raw_with(&si, "POST", path, &charset, body).expect("request").status, 200);
+    // Operations without a request body do not care.
+    let bob = id_of(&si, "bob@acme.test");
+    let sso = raw_with(&si, "POST", &format!("/v1/orgs/acme/members/{bob}/sso"), &[auth], None).expect("request");
+    assert_eq!(sso.status, 200);
+}
+
+#[test]
+fn body_fields_must_have_the_spec_types() {
+    let si = sample();
+    let bob = id_of(&si, "bob@acme.test");
+    let design = si.teams()[1].id.clone();
+    let members_url = format!("teams/{design}/members");
+    let cases = [
+        ("POST", "invites".to_string(), json!({"emails": ["t@acme.test"], "sso": null}), "sso"),
+        ("POST", "invites".to_string(), json!({"emails": ["t@acme.test"], "sso": "true"}), "sso"),
+        ("POST", "invites".to_string(), json!({"emails": ["t@acme.test"], "sso": 1}), "sso"),
+        ("POST", "invites".to_string(), json!({"emails": null}), "emails"),
+        ("POST", "invites".to_string(), json!({"emails": ["t@acme.test"], "role": 3}), "role"),
+        ("POST", "invites".to_string(), json!({"emails": [{"email": "t@acme.test", "role": "guest"}]}), "guest"),
+        ("POST", "invites".to_string(), json!({"emails": [{"email": null, "role": null}]}), "email"),
+        ("PATCH", format!("members/{bob}"), json!({"role": 1}), "role"),
+        ("PATCH", format!("members/{bob}"), json!({"role": ["admin"]}), "role"),
+        ("PUT", "teams".to_string(), json!({"title": null}), "title"),
+        ("PUT", "teams".to_string(), json!({"title": "T", "members": null}), "members"),
+        ("PUT", "teams".to_string(), json!({"title": "T", "members": bob}), "members"),
+        ("PUT", "teams".to_string(), json!({"title": "T", "members": [7]}), "members"),
+        ("PATCH", format!("teams/{design}"), json!({"title": null}), "title"),
+        ("PATCH", format!("teams/{design}"), json!({}), "title"),
+        ("PUT", members_url.clone(), json!({"add": null}), "add"),
+        ("PUT", members_url.clone(), json!({"remove": null}), "remove"),
+        ("PUT", members_url.clone(), json!({"add": "bob@acme.test"}), "add"),
+        ("PUT", members_url.clone(), json!({"add": [], "remove": [null]}), "remove"),
+        ("PUT", members_url.clone(), json!({"memberships": null}), "memberships"),
+        ("PUT", members_url.clone(), json!({"memberships": {bob.clone(): "owner"}}), "memberships"),
+        ("PUT", members_url.clone(), json!({"add": [bob], "memberships": {bob.clone(): {}}}), "role"),
+        ("PUT", members_url.clone(), json!({"add": [bob], "memberships": {bob.clone(): {"role": "admin"}}}), "role"),
+    ];
+    for (method, rest, body, named) in cases {
+        let message = assert_error(&call(&si, method, &rest, Some(body.clone())), 400);
+        assert!(message.contains(named), "{method} {rest} {body}: {message}");
+    }
+    // Nothing above changed anything.
+    assert_eq!(si.members(), StandIn::start(Org::sample()).expect("start").members());
+    assert_eq!(si.teams().len(), 3);
+    assert_eq!(si.team_member_ids(&design).len(), 2);
+    assert_eq!(si.teams()[1].title, "Design");
+    // `null` is right where the spec allows it: a role of null is a guest.
+    let guest =
+        call(&si, "POST", "invites", Some(json!({"emails": [{"email": "g2@acme.test", "role": null}], "role": null})));
+    assert_eq!(guest.status, 200);
+    assert_eq!(si.member_by_email("g2@acme.test").expect("g2").role, None);
+}
+
+#[test]
+fn unknown_body_fields_are_accepted_as_the_spec_allows_unless_a_test_refuses_them() {
+    let si = sample();
+    let design = si.teams()[1].id.clone();
+    let members_url = format!("teams/{design}/members");
+    let alice = id_of(&si, "alice@acme.test");
+    let cases = [
+        ("POST", "invites".to_string(), json!({"emails": ["u1@acme.test"], "sso": false, "notify": true}), "notify"),
+        (
+            "POST",
+            "invites".to_string(),
+            json!({"emails": [{"email": "u2@acme.test", "role": "read", "name": "U"}]}),
+            "name",
+        ),
+        ("PUT", "teams".to_string(), json!({"title": "Ops", "member": [alice]}), "member"),
+        ("PATCH", format!("teams/{design}"), json!({"title": "Design", "description": "x"}), "description"),
+        ("PATCH", format!("members/{alice}"), json!({"role": "admin", "sso": true}), "sso"),
+        ("PUT", members_url.clone(), json!({"add": [], "removes": [alice]}), "removes"),
+        (
+            "PUT",
+            members_url.clone(),
+            json!({"add": [alice], "memberships": {alice.clone(): {"role": "owner", "x": 1}}}),
+            "x",
+        ),
+    ];
+    si.refuse_unknown_body_fields(true);
+    for (method, rest, body, named) in cases.clone() {
+        let message = assert_error(&call(&si, method, &rest, Some(body.clone())), 400);
+        assert!(message.contains(&format!("{named:?}")), "{body}: {message}");
+    }
+    assert_eq!((si.members().len(), si.teams().len(), si.team_member_ids(&design).len()), (7, 3, 2));
+    si.refuse_unknown_body_fields(false);
+    for (method, rest, body, _) in cases {
+        assert!(call(&si, method, &rest, Some(body.clone())).status < 300, "{body}");
+    }
+    assert_eq!((si.members().len(), si.teams().len()), (9, 4));
+}
+
+// ---- members without an email -----------------------------------------------------------
+
+#[test]
+fn a_member_can_have_no_email_in_api_answers() {
+    let si = StandIn::start(Org::sample().with_hidden_email("bob@acme.test")).expect("start");
+    let bob = id_of(&si, "bob@acme.test");
+    let user = get(&si, &format!("members/{bob}")).json()["user"].clone();
+    assert!(user.get("email").is_none(), "{user}");
+    assert_eq!(user["displayName"], "Bob Brown");
+    let listed = get(&si, "members").json();
+    let bob_listed = listed["items"].as_array().expect("items").iter().find(|m| m["id"] == bob.as_str()).cloned();
+    assert!(bob_listed.expect("bob listed")["user"].get("email").is_none());
+    // A search cannot reveal it, but the name still finds him.
+    assert_eq!(get(&si, "members?search=bob%40acme").json()["count"], 0);
+    assert_eq!(get(&si, "members?search=brown").json()["count"], 1);
+    // The account still has the address: invites and team updates by email find him.
+    let again = call(&si, "POST", "invites", Some(json!({"emails": ["bob@acme.test"]}))).json();
+    assert_eq!((again["invited"].clone(), again["users"][0].clone()), (json!(0), json!(bob)));
+    let support = si.teams()[2].id.clone();
+    let added = call(&si, "PUT", &format!("teams/{support}/members"), Some(json!({"add": ["bob@acme.test"]})));
+    assert_eq!(added.status, 204);
+    let team_listed = get(&si, &format!("teams/{support}/members")).json();
+    assert!(team_listed["items"][2]["organization"]["user"].get("email").is_none());
+
+    // And at run time.
+    let dave = id_of(&si, "dave@acme.test");
+    assert!(get(&si, &format!("members/{dave}")).json()["user"].get("email").is_some());
+    assert!(si.hide_email(&dave));
+    assert!(get(&si, &format!("members/{dave}")).json()["user"].get("email").is_none());
+    assert!(!si.hide_email("nobody@acme.test"));
+}
+
+// ---- teams: creation with members, team roles -------------------------------------------
+
+#[test]
+fn team_creation_adds_the_listed_member_ids_or_refuses_the_whole_team() {
+    let si = sample();
+    let [alice, bob] = ["alice", "bob"].map(|n| id_of(&si, &format!("{n}@acme.test")));
+    let created = call(&si, "PUT", "teams", Some(json!({"title": "Ops", "members": [bob, alice, bob]})));
+    assert_eq!(created.status, 201);
+    let created = created.json();
+    assert_eq!(created["members"], 2);
+    let ops = created["id"].as_str().expect("id").to_string();
+    assert_eq!(si.team_member_ids(&ops), [bob.clone(), alice.clone()]);
+    assert_eq!(si.team_role(&ops, &bob), Some(TeamRole::Member));
+
+    // Member identifiers, not emails; an unknown one refuses the team.
+    for members in [json!([alice, "ghost-id"]), json!(["bob@acme.test"])] {
+        let message = assert_error(&call(&si, "PUT", "teams", Some(json!({"title": "Nope", "members": members}))), 400);
+        assert!(message.contains("ghost-id") || message.contains("bob@acme.test"), "{message}");
+    }
+    assert_eq!(si.teams().iter().filter(|t| t.title == "Nope").count(), 0);
+    assert_eq!(si.teams().len(), 4);
+}
+
+#[test]
+fn team_roles_from_memberships_are_kept() {
+    let si = sample();
+    let design = si.teams()[1].id.clone();
+    let url = format!("teams/{design}/members");
+    let [alice, bob, carol, erin] = ["alice", "bob", "carol", "erin"].map(|n| id_of(&si, &format!("{n}@acme.test")));
+
+    // Bob joins as owner (keyed by email), Erin (already in) becomes owner by id.
+    let body = json!({"add": ["bob@acme.test"], "memberships": {"bob@acme.test": {"role": "owner"}, erin.clone(): {"role": "owner"}}});
+    assert_eq!(call(&si, "PUT", &url, Some(body)).status, 204);
+    assert_eq!(si.team_role(&design, &bob), Some(TeamRole::Owner));
+    assert_eq!(si.team_role(&design, &erin), Some(TeamRole::Owner));
+    assert_eq!(si.team_role(&design, &carol), Some(TeamRole::Member));
+    assert_eq!(si.teams()[1].owner_ids, [erin.clone(), bob.clone()]);
+    let roles: Vec<(String, String)> = get(&si, &url).json()["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (i["organization"]["id"].as_str().expect("id").into(), i["team"]["role"].as_str().expect("role").into())
+        })
+        .collect();
+    assert_eq!(
+        roles,
+        [(carol.clone(), "member".into()), (erin.clone(), "owner".into()), (bob.clone(), "owner".into())]
+    );
+    // `owner` lists the teams a member can manage: an owner's, or all for an admin.
+    let managed = |who: &str| -> Vec<String> {
+        let body = get(&si, &format!("teams?owner={who}")).json();
+        body["items"].as_array().expect("items").iter().map(|t| t["title"].as_str().expect("t").to_string()).collect()
+    };
+    assert_eq!(managed(&bob), ["Design"]);
+    assert_eq!(managed(&carol), Vec::<String>::new());
+    assert_eq!(managed(&alice), ["Engineering", "Design", "Support"]);
+    assert_error(&get(&si, "teams?owner=nobody"), 400);
+
+    // A role for someone who is not in the team and not added: 400, nothing applied.
+    let stranger = json!({"add": [alice], "memberships": {"dave@acme.test": {"role": "owner"}}});
+    let message = assert_error(&call(&si, "PUT", &url, Some(stranger)), 400);
+    assert!(message.contains("dave@acme.test"), "{message}");
+    assert_eq!(si.team_role(&design, &alice), None);
+    // Removal wins over a role; a removed owner comes back as a plain member.
+    let body =
+        json!({"remove": [bob], "memberships": {bob.clone(): {"role": "owner"}, erin.clone(): {"role": "member"}}});
+    assert_eq!(call(&si, "PUT", &url, Some(body)).status, 204);
+    assert_eq!((si.team_role(&design, &bob), si.team_role(&design, &erin)), (None, Some(TeamRole::Member)));
+    assert_eq!(call(&si, "PUT", &url, Some(json!({"add": [bob]}))).status, 204);
+    assert_eq!(si.team_role(&design, &bob), Some(TeamRole::Member));
+    assert!(si.teams()[1].owner_ids.is_empty());
+}
+
+#[test]
+fn seeded_team_owners_are_served() {
+    let mut org = Org::sample();
+    let carol = org.members[2].id.clone();
+    org.teams[1].owner_ids.push(carol.clone());
+    let si = StandIn::start(org).expect("start");
+    let design = si.teams()[1].id.clone();
+    assert_eq!(si.team_role(&design, &carol), Some(TeamRole::Owner));
+    assert_eq!(get(&si, &format!("teams/{design}/members")).json()["items"][0]["team"], json!({"role": "owner"}));
+}
+
+// ---- faults: 403, 409, and changes whose answer is lost --------------------------------
+
+#[test]
+fn forbidden_and_conflict_faults_answer_in_gitbooks_error_shape() {
+    let si = sample();
+    let bob = id_of(&si, "bob@acme.test");
+    si.inject(Fault::on("PATCH", "/members/", FaultKind::forbidden(), 2));
+    si.inject(Fault::on("PUT", "/members", FaultKind::conflict(), 1));
+    si.inject(Fault::any(
+        FaultKind::ApiError { status: 403, message: "Token lacks organization:members:write".into() },
+        1,
+    ));
+    for _ in 0..2 {
+        let message = assert_error(&call(&si, "PATCH", &format!("members/{bob}"), Some(json!({"role": "admin"}))), 403);
+        assert!(message.contains("permission"), "{message}");
+    }
+    let design = si.teams()[1].id.clone();
+    assert_error(&call(&si, "PUT", &format!("teams/{design}/members"), Some(json!({"add": [bob]}))), 409);
+    let custom = assert_error(&get(&si, "members"), 403);
+    assert_eq!(custom, "Token lacks organization:members:write");
+    assert_eq!(si.member_by_email("bob@acme.test").expect("bob").role, Some(Role::Edit), "refused: no change");
+    assert_eq!(si.team_member_ids(&design).len(), 2);
+    let faults: Vec<String> = si.requests().into_iter().filter_map(|r| r.fault).collect();
+    assert_eq!(faults, ["api error 403", "api error 403", "api error 409", "api error 403"]);
+    // Spent: the next calls go through.
+    assert_eq!(call(&si, "PATCH", &format!("members/{bob}"), Some(json!({"role": "admin"}))).status, 200);
+}
+
+fn titled(si: &StandIn, title: &str) -> usize {
+    si.teams().iter().filter(|t| t.title == title).count()
+}
+
+#[test]
+fn apply_then_server_error_creates_the_team_then_answers_503() {
+    let si = sample();
+    si.inject(Fault::on_path_ending("PUT", "/teams", FaultKind::ApplyThenServerError { status: 503 }, 2));
+    // The rule only matches team creation, not a team's member update.
+    let design = si.teams()[1].id.clone();
+    assert_eq!(call(&si, "PUT", &format!("teams/{design}/members"), Some(json!({"add": []}))).status, 204);
+
+    let create = || call(&si, "PUT", "teams", Some(json!({"title": "Marketing"})));
+    let message = assert_error(&create(), 503);
+    assert_eq!(message, "Service Unavailable");
+    assert_eq!(titled(&si, "Marketing"), 1, "created although the answer was 503");
+    // A client retrying blindly creates another one each time.
+    assert_error(&create(), 503);
+    assert_eq!(titled(&si, "Marketing"), 2);
+    assert_eq!(create().status, 201, "the rule is spent");
+    assert_eq!(titled(&si, "Marketing"), 3);
+    let listed = get(&si, "teams?title=marketing").json();
+    assert_eq!(listed["count"], 3);
+    let faults: Vec<Option<String>> = si.requests().into_iter().map(|r| r.fault).collect();
+    assert_eq!(faults[0], None);
+    assert!(faults[1].as_deref().is_some_and(|f| f.contains("applied") && f.contains("503")), "{faults:?}");
+}
+
+#[test]
+fn apply_then_drop_creates_the_team_then_closes_without_an_answer() {
+    let si = sample();
+    si.inject(Fault::on_path_ending("PUT", "/teams", FaultKind::ApplyThenDrop, 1));
+    let token = "Bearer gb_test_token";
+    let result = raw(&si, "PUT", "/v1/orgs/acme/teams", Some(token), Some(r#"{"title":"Marketing"}"#));
+    assert!(result.is_err(), "got a response");
+    assert_eq!(titled(&si, "Marketing"), 1, "created before the connection closed");
+    // The retry a client would make: a second team with the same title.
+    let retried = call(&si, "PUT", "teams", Some(json!({"title": "Marketing"})));
+    assert_eq!(retried.status, 201);
+    assert_eq!(titled(&si, "Marketing"), 2);
+    let log = si.requests();
+    assert_eq!(log.len(), 2);
+    assert!(log[0].fault.as_deref().is_some_and(|f| f.contains("applied") && f.contains("drop")));
+    assert_eq!(log[1].fault, None);
+}
+
+#[test]
+fn apply_then_faults_still_check_the_request() {
+    // The normal answer is what decides the change: a refused request changes nothing.
+    let si = sample();
+    si.inject(Fault::on_path_ending("PUT", "/teams", FaultKind::ApplyThenServerError { status: 503 }, 2));
+    assert_error(&call(&si, "PUT", "teams", Some(json!({"title": ""}))), 503);
+    let wrong_token = raw(&si, "PUT", "/v1/orgs/acme/teams", Some("Bearer nope"), Some(r#"{"title":"X"}"#));
+    assert_error(&wrong_token.expect("answer"), 503);
+    assert_eq!(si.teams().len(), 3);
 }
