@@ -7,7 +7,7 @@ mod common;
 use common::{plan_options as options, World, TOKEN};
 use host_test::bindings::exports::gitbook::directory_sync::reconcile::{ActionKind, PlanOptions, Strategy, SyncPlan};
 use host_test::bindings::exports::gitbook::directory_sync::types::{Error, Role};
-use host_test::standin::{Org, Role as StandInRole, StandIn};
+use host_test::standin::{Fault, FaultKind, Org, Role as StandInRole, StandIn};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -247,4 +247,72 @@ fn planning_100000_members_fits_in_64_mib_of_guest_memory() {
     assert!(planned.safety.is_none(), "{:?}", planned.safety);
     assert_eq!((planned.invites.len(), planned.removals.len()), (1_000, 1_000));
     assert_eq!(planned.current_members, 100_000);
+}
+
+/// A snapshot that puts Bob and a newcomer into a group mapped to a team
+/// that does not exist yet.
+fn new_team_snapshot(world: &World) -> Value {
+    let mut snapshot = mirror(&world.standin);
+    snapshot["rules"]["groupTeams"]["Fresh"] = json!("Fresh Team");
+    let list = users(&mut snapshot);
+    let bob = list.iter_mut().find(|u| u["email"] == "bob@acme.test").unwrap();
+    bob["groups"].as_array_mut().unwrap().push(json!("Fresh"));
+    list.push(json!({"email": "zoe@acme.test", "groups": ["Fresh"]}));
+    snapshot
+}
+
+#[test]
+fn a_team_whose_creation_answer_is_lost_is_created_once_and_filled() {
+    for fault in [FaultKind::ApplyThenServerError { status: 503 }, FaultKind::ApplyThenDrop] {
+        let world = World::sample();
+        let planned = plan(&world, &new_team_snapshot(&world), &options(Strategy::Push)).unwrap();
+        assert_eq!(planned.create_teams, ["Fresh Team"]);
+        // GitBook creates the team, then the answer is lost.
+        world.standin.inject(Fault::on_path_ending("PUT", "/teams", fault.clone(), 1));
+        let report = world.reconcile(|s, r, settings| r.call_apply(s, settings, &planned)).unwrap();
+        assert_eq!((report.failed, report.not_attempted), (0, 0), "{fault:?}: {report:?}");
+
+        let fresh: Vec<_> = world.standin.teams().into_iter().filter(|t| t.title == "Fresh Team").collect();
+        assert_eq!(fresh.len(), 1, "{fault:?}: exactly one team, whatever the retry saw");
+        let bob = world.member_id("bob@acme.test");
+        let zoe = world.member_id("zoe@acme.test");
+        assert!(fresh[0].member_ids.contains(&bob) && fresh[0].member_ids.contains(&zoe), "{fault:?}: {fresh:?}");
+        let creations = world.requests().iter().filter(|r| r.method == "PUT" && r.path.ends_with("/teams")).count();
+        assert_eq!(creations, 1, "{fault:?}: the lost creation was looked up, not repeated");
+    }
+}
+
+#[test]
+fn a_new_team_takes_its_existing_members_in_its_creation_request() {
+    let world = World::sample();
+    let planned = plan(&world, &new_team_snapshot(&world), &options(Strategy::Push)).unwrap();
+    world.reconcile(|s, r, settings| r.call_apply(s, settings, &planned)).unwrap();
+    let creation = world.requests().into_iter().find(|r| r.method == "PUT" && r.path.ends_with("/teams")).unwrap();
+    let body: Value = serde_json::from_slice(&creation.body).unwrap();
+    assert_eq!(body, json!({"title": "Fresh Team", "members": [world.member_id("bob@acme.test")]}));
+    // The newcomer joins by email after the invite, in one team update.
+    let updates: Vec<_> =
+        world.requests().into_iter().filter(|r| r.method == "PUT" && r.path.ends_with("/members")).collect();
+    assert_eq!(updates.len(), 1);
+    let update: Value = serde_json::from_slice(&updates[0].body).unwrap();
+    assert_eq!(update["add"], json!(["zoe@acme.test"]));
+}
+
+#[test]
+fn apply_refuses_a_push_plan_that_removes_and_sends_nothing() {
+    let world = World::sample();
+    let mut snapshot = mirror(&world.standin);
+    users(&mut snapshot).retain(|u| u["email"] != "dave@acme.test");
+    let mut limits = options(Strategy::Sync);
+    limits.max_removal_percent = Some(20.0);
+    let mut planned = plan(&world, &snapshot, &limits).unwrap();
+    assert_eq!(planned.removals.len(), 1);
+    // A caller (or an edited plan) relabels it push: push never deletes.
+    planned.strategy = Strategy::Push;
+    planned.options.strategy = Strategy::Push;
+    let before = world.requests().len();
+    let error = world.reconcile(|s, r, settings| r.call_apply(s, settings, &planned)).unwrap_err();
+    assert_eq!(common::invalid_field(error), "plan.removals[0]");
+    assert_eq!(world.requests().len(), before, "nothing is sent");
+    assert!(world.standin.member_by_email("dave@acme.test").is_some());
 }

@@ -46,8 +46,21 @@ impl<'s, I: Io> Client<'s, I> {
     }
 
     /// Runs one planned call to completion: success, or the error after the
-    /// retry policy gave up.
+    /// retry policy gave up. For idempotent requests only: a retry repeats
+    /// the request as it is.
     pub fn execute<T>(&mut self, call: Call<T>) -> Result<T, Error> {
+        self.execute_checked(call, |_| Ok(None))
+    }
+
+    /// Like [`Client::execute`], for a request that may have taken effect
+    /// although its answer was lost: before each repeat, `settled` looks at
+    /// GitBook's state, and `Some(value)` ends the call with that value
+    /// instead of sending the request again.
+    fn execute_checked<T>(
+        &mut self,
+        call: Call<T>,
+        mut settled: impl FnMut(&mut Self) -> Result<Option<T>, Error>,
+    ) -> Result<T, Error> {
         let started = self.io.monotonic();
         let mut attempts = 0;
         loop {
@@ -118,7 +131,12 @@ impl<'s, I: Io> Client<'s, I> {
             let random = self.io.random();
             match retry::decide(&self.settings.retry, attempts, elapsed, attempt.retryable, attempt.server_wait, random)
             {
-                Decision::Retry(wait) => self.io.sleep(wait),
+                Decision::Retry(wait) => {
+                    self.io.sleep(wait);
+                    if let Some(value) = settled(self)? {
+                        return Ok(value);
+                    }
+                }
                 Decision::GiveUp { retry_after } => {
                     return Err(self.failure(
                         call.operation,
@@ -333,8 +351,14 @@ impl<'s, I: Io> Client<'s, I> {
         Ok(matches.pop())
     }
 
-    pub fn create_team(&mut self, title: &TeamTitle) -> Result<Team, Error> {
-        self.execute(ops::create_team(self.settings, title))
+    /// Creates a team titled `title` with `members` in it. Creation is the
+    /// one operation that is not idempotent (each success makes another
+    /// team), so it is never repeated blindly: a timeout or a 5xx may come
+    /// after GitBook created the team. Before each repeat the title is
+    /// looked up (exact, case-insensitive), and a team found there is the
+    /// one the lost answer would have named.
+    pub fn create_team(&mut self, title: &TeamTitle, members: &[GitBookId]) -> Result<Team, Error> {
+        self.execute_checked(ops::create_team(self.settings, title, members), |client| client.find_team_by_title(title))
     }
 
     /// The IDs of every member of a team, across pages.

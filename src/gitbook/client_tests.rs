@@ -215,3 +215,59 @@ fn large_invites_are_split_into_batches_and_results_merged() {
     let result = Client::new(&settings, &mut io).invite(&invite).unwrap();
     assert_eq!((result.invited, result.user_ids.len(), io.sent.len()), (1500, 1500, 2));
 }
+
+mod team_creation {
+    use super::*;
+    use crate::http::Method;
+    use crate::validate::TeamTitle;
+
+    fn title() -> TeamTitle {
+        TeamTitle::parse("title", "Fresh Team").unwrap()
+    }
+
+    fn teams(items: &[(&str, &str)]) -> String {
+        let items: Vec<String> =
+            items.iter().map(|(id, title)| format!(r#"{{"id":"{id}","title":"{title}","members":0}}"#)).collect();
+        format!(r#"{{"items":[{}],"count":{}}}"#, items.join(","), items.len())
+    }
+
+    fn methods(io: &ScriptedIo) -> Vec<Method> {
+        io.sent.iter().map(|r| r.method).collect()
+    }
+
+    #[test]
+    fn a_lost_answer_is_settled_by_looking_the_title_up_not_by_creating_again() {
+        let settings = settings();
+        let mut io = ScriptedIo::new([
+            json(503, r#"{"error":{"code":503,"message":"busy"}}"#),
+            // A fuzzy title search may list other teams: only an exact match counts.
+            json(200, &teams(&[("t0", "Fresh Team Two"), ("t1", "fresh team")])),
+        ]);
+        let team = Client::new(&settings, &mut io).create_team(&title(), &[user("u1")]).unwrap();
+        assert_eq!(team.id, "t1");
+        assert_eq!(methods(&io), [Method::Put, Method::Get], "one creation, then a look-up");
+        assert!(io.sent[1].url.ends_with("/teams?limit=1000&title=Fresh%20Team"), "{}", io.sent[1].url);
+    }
+
+    #[test]
+    fn a_creation_that_did_not_happen_is_repeated_after_the_look_up() {
+        let settings = settings();
+        let mut io = ScriptedIo::new([
+            Err(TransportError { kind: TransportErrorKind::Timeout, message: "first byte".into() }),
+            json(200, &teams(&[])),
+            json(201, r#"{"id":"t9","title":"Fresh Team","members":1}"#),
+        ]);
+        let team = Client::new(&settings, &mut io).create_team(&title(), &[]).unwrap();
+        assert_eq!(team.id, "t9");
+        assert_eq!(methods(&io), [Method::Put, Method::Get, Method::Put]);
+    }
+
+    #[test]
+    fn a_refused_creation_is_not_looked_up_or_repeated() {
+        let settings = settings();
+        let mut io = ScriptedIo::new([json(422, r#"{"error":{"code":422,"message":"title too long"}}"#)]);
+        let error = Client::new(&settings, &mut io).create_team(&title(), &[]).unwrap_err();
+        assert_eq!(kind(&error), FailureKind::Rejected);
+        assert_eq!(io.sent.len(), 1);
+    }
+}

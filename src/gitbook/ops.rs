@@ -220,12 +220,19 @@ pub fn list_teams_page(settings: &Settings, title: Option<&str>, page: Option<&s
 }
 
 /// `PUT /v1/orgs/{org}/teams` with a title (201).
-pub fn create_team(settings: &Settings, title: &TeamTitle) -> Call<Team> {
-    Call {
-        operation: "create team",
-        request: request(settings, Method::Put, "/teams", Some(json!({ "title": title.as_str() }))),
-        parse: json,
+/// `PUT /v1/orgs/{org}/teams` (`createOrganizationTeam`), with the
+/// organization members (by ID: the spec takes member identifiers, not
+/// emails) who join it at once. Not idempotent: every success creates a
+/// team, and titles need not be unique, so [`Client::create_team`] looks
+/// the title up before repeating it.
+///
+/// [`Client::create_team`]: crate::gitbook::Client::create_team
+pub fn create_team(settings: &Settings, title: &TeamTitle, members: &[GitBookId]) -> Call<Team> {
+    let mut body = json!({ "title": title.as_str() });
+    if !members.is_empty() {
+        body["members"] = members.iter().map(GitBookId::as_str).collect();
     }
+    Call { operation: "create team", request: request(settings, Method::Put, "/teams", Some(body)), parse: json }
 }
 
 /// `GET /v1/orgs/{org}/teams/{teamId}/members` for one page.
@@ -365,12 +372,17 @@ mod tests {
         let call = list_teams_page(&settings(), Some("Data & AI"), None);
         assert_eq!(call.request.url, "https://api.gitbook.com/v1/orgs/acme/teams?limit=1000&title=Data%20%26%20AI");
         let title = TeamTitle::parse("team", " Data & AI ").unwrap();
-        let call = create_team(&settings(), &title);
+        let call = create_team(&settings(), &title, &[]);
         assert_eq!(
             (call.request.method, call.request.url.as_str()),
             (Method::Put, "https://api.gitbook.com/v1/orgs/acme/teams")
         );
         assert_eq!(body(&call), json!({"title": "Data & AI"}));
+        let members = [GitBookId::parse("m", "u1").unwrap(), GitBookId::parse("m", "u2").unwrap()];
+        assert_eq!(
+            body(&create_team(&settings(), &title, &members)),
+            json!({"title": "Data & AI", "members": ["u1", "u2"]})
+        );
         assert!(title.matches("data & ai"));
         assert!(TeamTitle::parse("team", &"x".repeat(65)).is_err());
         assert!(TeamTitle::parse("team", "  ").is_err());

@@ -152,14 +152,27 @@ impl Log {
     }
 }
 
-/// Creates the missing teams; returns the new IDs by title key.
+/// The existing members a new team starts with: the member IDs its planned
+/// update adds. People still to be invited join through that update.
+fn founding_members<'p>(plan: &'p Plan, title: &TeamTitle) -> Vec<GitBookId> {
+    let update = plan.team_updates.iter().find(|u| u.team_id.is_none() && u.title.key() == title.key());
+    let ids = update.into_iter().flat_map(|u| &u.add).filter_map(|m| match m {
+        MemberRef::Id(id) => Some(id.clone()),
+        MemberRef::Email(_) => None,
+    });
+    ids.collect()
+}
+
+/// Creates the missing teams, each with its existing members in the same
+/// request; returns the new IDs by title key.
 fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -> HashMap<TitleKey, GitBookId> {
     let mut created = HashMap::new();
     for title in &plan.create_teams {
         if log.stopped() {
             break;
         }
-        let result = client.create_team(title).and_then(|team| {
+        let members = founding_members(plan, title);
+        let result = client.create_team(title, &members).and_then(|team| {
             let id = GitBookId::parse("team-id", &team.id).map_err(|_| {
                 failure(
                     "create team",
@@ -167,7 +180,11 @@ fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -
                     format!("GitBook created the team with the ID {}, which is not a valid ID", printable(&team.id)),
                 )
             })?;
-            let detail = format!("created team {id}");
+            let detail = match members.len() {
+                0 => format!("created team {id}"),
+                1 => format!("created team {id} with 1 existing member"),
+                n => format!("created team {id} with {n} existing members"),
+            };
             created.insert(title.key(), id);
             Ok(detail)
         });
@@ -234,11 +251,22 @@ fn update_teams<I: Io>(
             log.record(ActionKind::UpdateTeam, target, Err(not_created(&update.title)));
             continue;
         };
+        // A team this run created already has its existing members.
+        let founded = update.team_id.is_none();
         let (add, dropped): (Vec<MemberRef>, Vec<MemberRef>) = update
             .add
             .iter()
+            .filter(|m| !(founded && matches!(m, MemberRef::Id(_))))
             .cloned()
             .partition(|m| !matches!(m, MemberRef::Email(email) if failed_invites.contains(email)));
+        if founded && add.is_empty() && update.remove.is_empty() {
+            let detail = match dropped.len() {
+                0 => "its members were added when it was created".to_owned(),
+                n => format!("its members were added when it was created; {n} not added because their invite failed"),
+            };
+            log.record(ActionKind::UpdateTeam, target, Ok(detail));
+            continue;
+        }
         let remove: Vec<MemberRef> = update.remove.iter().cloned().map(MemberRef::Id).collect();
         let result = client.update_team_members(&id, &add, &remove).map(|()| {
             let mut detail = format!("{} added, {} removed", add.len(), update.remove.len());
