@@ -154,7 +154,7 @@ impl Log {
 
 /// The existing members a new team starts with: the member IDs its planned
 /// update adds. People still to be invited join through that update.
-fn founding_members<'p>(plan: &'p Plan, title: &TeamTitle) -> Vec<GitBookId> {
+fn founding_members(plan: &Plan, title: &TeamTitle) -> Vec<GitBookId> {
     let update = plan.team_updates.iter().find(|u| u.team_id.is_none() && u.title.key() == title.key());
     let ids = update.into_iter().flat_map(|u| &u.add).filter_map(|m| match m {
         MemberRef::Id(id) => Some(id.clone()),
