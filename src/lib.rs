@@ -6,13 +6,24 @@
 //! host. [`sys`] (wasm32 only) holds the `wasi:http` transport, the clock and
 //! the component's export glue.
 //!
-//! Layers, top to bottom:
-//! - [`validate`]: identifiers, emails and URLs checked before anything is sent;
-//! - [`settings`]: the connection settings, resolved and validated;
+//! Layers, top to bottom (each imports only layers below it):
+//! - ways in, each parsing and validating its input before anything is sent:
+//!   [`cli`] (the command line), [`webhook`] (the incoming-HTTP service: one
+//!   router for health, event deliveries and reconcile), and the WIT exports
+//!   in `sys`;
+//! - [`events`]: directory events from any format (generic JSON, Okta Event
+//!   Hooks), with [`timestamp`] for ordering them;
+//! - [`sync`]: what must change: events applied in order, and whole-state
+//!   reconciliation (snapshot → plan → apply);
 //! - [`gitbook`]: the API model, one function per operation that plans the
 //!   request and parses the answer, pagination and the retry policy, and the
 //!   [`gitbook::Client`] that drives them over an [`io::Io`];
-//! - [`error`]: the one error type every operation returns.
+//! - the vocabulary every layer shares: [`validate`] (IDs, emails, team
+//!   titles), [`role`], [`settings`], [`error`] (the one error type and its
+//!   one JSON encoding), [`http`] (plain request and response values),
+//!   [`json_fields`] (field-by-field JSON reading);
+//! - `sys` (wasm32 only): conversion between WASI and the types above, and
+//!   nothing else.
 
 pub mod cli;
 pub mod error;

@@ -1,4 +1,4 @@
-//! The shared-secret check for `/events`.
+//! The shared-secret check for the authenticated routes, in constant time.
 
 /// Compares a received value with the expected secret in time that depends
 /// only on the received value's length: every byte is compared (no early exit
