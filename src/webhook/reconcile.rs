@@ -2,16 +2,15 @@
 
 use super::query;
 use super::reply::Reply;
-use super::route::Route;
 use crate::error::Error;
 use crate::sync::reconcile::{Options, Plan, Report, Strategy};
 use crate::validate::printable;
 use serde_json::{json, Value};
 
-/// The reconcile options from the query string: `apply`, `strategy`
-/// (`push`|`sync`), `maxRemovals`, `maxRemovalPercent`, `allowMassRemoval`,
-/// each at most once, percent-decoded.
-pub(super) fn reconcile_route(query: &str) -> Result<Route, Reply> {
+/// Whether to apply, and the reconcile options, from the query string:
+/// `apply`, `strategy` (`push`|`sync`), `maxRemovals`, `maxRemovalPercent`,
+/// `allowMassRemoval`, each at most once, percent-decoded.
+pub(super) fn query_options(query: &str) -> Result<(bool, Options), Reply> {
     let bad = |message: String| Reply::error(400, message);
     let mut options = Options::default();
     let mut apply = false;
@@ -41,7 +40,7 @@ pub(super) fn reconcile_route(query: &str) -> Result<Route, Reply> {
             }
         }
     }
-    Ok(Route::Reconcile { apply, options })
+    Ok((apply, options))
 }
 
 /// The reply to a reconcile: the plan, and the report when applied. 200

@@ -4,7 +4,7 @@
 
 use super::config::{Config, ENV_SECRET};
 use super::head::Head;
-use super::reconcile::reconcile_route;
+use super::reconcile::query_options;
 use super::reply::{Reply, MAX_BODY_BYTES};
 use super::{auth, EVENTS_PATH, HEALTH_PATH, RECONCILE_PATH};
 use crate::sync::reconcile::Options;
@@ -65,7 +65,8 @@ pub fn route(head: &Head, config: &Config) -> Result<Route, Reply> {
                 return Err(method_not_allowed("POST"));
             }
             authenticate(head, config)?;
-            reconcile_route(head.query())
+            let (apply, options) = query_options(head.query())?;
+            Ok(Route::Reconcile { apply, options })
         }
         _ => Err(Reply::error(
             404,
