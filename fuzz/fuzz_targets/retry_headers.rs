@@ -241,7 +241,7 @@ fn read_fields(text: &str) -> Option<(Form, Fields)> {
 }
 
 fn is_leap(year: u64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
 fn month_lengths(year: u64) -> [u64; 12] {
