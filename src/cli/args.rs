@@ -235,14 +235,14 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
         match name {
             "-h" | "--help" => help = true,
             "-V" | "--version" => return Ok(Parsed::Version),
-            "--org" => options.org = Some(value_of("--org")?),
-            "--token" => options.token = Some(value_of("--token")?),
-            "--api-url" => options.api_url = Some(value_of("--api-url")?),
+            "--org" => options.org = Some(value_of(name)?),
+            "--token" => options.token = Some(value_of(name)?),
+            "--api-url" => options.api_url = Some(value_of(name)?),
             "--allow-insecure-http" => options.allow_insecure_http = true,
             "--json" => options.json = true,
             "--progress" => options.progress = true,
             "--max-attempts" => {
-                let attempts = number(name, &value_of("--max-attempts")?)?;
+                let attempts = number(name, &value_of(name)?)?;
                 if !(1..=100).contains(&attempts) {
                     return Err(usage("--max-attempts must be between 1 and 100", MAIN_HELP));
                 }
@@ -250,15 +250,15 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
                 retry_set = true;
             }
             "--max-wait" => {
-                retry.max_wait = seconds(name, &value_of("--max-wait")?)?;
+                retry.max_wait = seconds(name, &value_of(name)?)?;
                 retry_set = true;
             }
             "--deadline" => {
-                retry.deadline = seconds(name, &value_of("--deadline")?)?;
+                retry.deadline = seconds(name, &value_of(name)?)?;
                 retry_set = true;
             }
-            "--timeout" => options.timeout = Some(seconds(name, &value_of("--timeout")?)?),
-            flag @ ("--role"
+            "--timeout" => options.timeout = Some(seconds(name, &value_of(name)?)?),
+            "--role"
             | "--search"
             | "--email"
             | "--title"
@@ -267,11 +267,11 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             | "--default-role"
             | "--strategy"
             | "--max-removals"
-            | "--max-removal-percent") => {
-                let value = value_of(flag)?;
-                flags.push((flag.to_owned(), Some(value)));
+            | "--max-removal-percent" => {
+                let value = value_of(name)?;
+                flags.push((name.to_owned(), Some(value)));
             }
-            flag @ ("--no-sso" | "--plan" | "--apply" | "--allow-mass-removal") => flags.push((flag.to_owned(), None)),
+            "--no-sso" | "--plan" | "--apply" | "--allow-mass-removal" => flags.push((name.to_owned(), None)),
             _ => return Err(usage(format!("unknown option {arg}"), MAIN_HELP)),
         }
         if inline.is_some() {
