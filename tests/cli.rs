@@ -222,6 +222,51 @@ fn usage_errors_exit_2_and_send_nothing() {
 }
 
 #[test]
+fn a_single_valued_option_given_twice_exits_2_and_sends_nothing() {
+    let cli = Cli::sample();
+    let before = cli.standin.members().len();
+    for args in [
+        &["remove", "--email", "alice@acme.test", "--email", "bob@acme.test"][..],
+        &["remove", "--email=alice@acme.test", "--email=alice@acme.test"],
+        &["--org", "acme", "members", "list", "--org=other"],
+        &["members", "list", "--role", "read", "--role", "edit"],
+        &["invite", "zoe@acme.test", "--role=edit", "--role=read"],
+    ] {
+        let run = cli.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("was given more than once; it takes one value"), "{args:?}: {}", run.stderr);
+    }
+    assert_eq!(cli.standin.request_count(), 0);
+    assert_eq!(cli.standin.members().len(), before);
+}
+
+#[test]
+fn option_values_may_follow_an_equals_sign_and_a_double_dash_ends_the_options() {
+    let cli = Cli::sample();
+    let carol = cli.id("carol@acme.test");
+    let run = cli.run(&["remove", "--email=carol@acme.test", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json(), serde_json::json!({"outcome": "deleted", "userId": carol, "email": "carol@acme.test"}));
+
+    // --add and --remove repeat, in either spelling: one PUT with every value.
+    let run = cli.run(&["team", "--title=support", "--add=bob@acme.test", "--add", "erin@acme.test", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let puts: Vec<_> = cli.standin.requests().into_iter().filter(|r| r.method == "PUT").collect();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(puts[0].json().unwrap(), serde_json::json!({"add": ["bob@acme.test", "erin@acme.test"], "remove": []}));
+
+    // After `--` (which wasmtime passes on), arguments are operands.
+    let dave = cli.id("dave@acme.test");
+    let got = cli.run(&["--json", "members", "get", "--", &dave]).json();
+    assert_eq!(got["id"], dave.as_str());
+    let requests = cli.standin.request_count();
+    let run = cli.run(&["members", "list", "--", "--json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: wrong arguments for members list"), "{}", run.stderr);
+    assert_eq!(cli.standin.request_count(), requests, "a usage error sends nothing");
+}
+
+#[test]
 fn a_token_with_control_characters_is_refused_without_reaching_the_terminal() {
     let mut cli = Cli::sample();
     // A header split, a clear-screen and a title-setting escape: none may reach a log or a terminal.

@@ -7,7 +7,7 @@ mod common;
 use common::{failure, no_filter, World};
 use host_test::bindings::exports::gitbook::directory_sync::types::{Error, InviteRequest, RetryPolicy, Role, Timeouts};
 use host_test::standin::{Fault, FaultKind};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 fn invite(email: &str) -> InviteRequest {
     InviteRequest { emails: vec![email.into()], with_roles: vec![], role: Some(Role::Read), sso: true }
@@ -121,6 +121,67 @@ fn a_rate_limit_longer_than_the_longest_wait_gives_up_at_once_with_the_wait() {
     assert_eq!(failure.retry_after_ms, Some(120_000));
     assert_eq!(failure.message, "API rate limit exceeded");
     assert_eq!(world.standin.request_count(), 1);
+}
+
+/// A 429 carrying `headers`, as GitBook words it.
+fn rate_limited_with(headers: &[(&str, &str)]) -> FaultKind {
+    FaultKind::Status {
+        status: 429,
+        body: r#"{"error":{"code":429,"message":"API rate limit exceeded"}}"#.into(),
+        headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+    }
+}
+
+#[test]
+fn a_rate_limit_wait_too_large_for_any_integer_ends_the_call_at_once_saturated() {
+    for header in ["Retry-After", "X-RateLimit-Reset"] {
+        let world = World::sample();
+        world.standin.inject(Fault::any(rate_limited_with(&[(header, "99999999999999999999")]), 100));
+        let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
+        let Error::RateLimited(failure) = &error else { panic!("{header}: {error:?}") };
+        assert_eq!(world.standin.request_count(), 1, "{header}: no retry into another 429");
+        assert_eq!((failure.attempts, failure.retry_after_ms), (1, Some(u64::MAX)), "{header}");
+    }
+}
+
+#[test]
+fn a_retry_after_date_in_the_year_9999_ends_the_call_at_once_with_the_exact_wait() {
+    let world = World::sample();
+    world.standin.inject(Fault::any(rate_limited_with(&[("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")]), 100));
+    let error = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap_err();
+    let Error::RateLimited(failure) = &error else { panic!("{error:?}") };
+    assert_eq!(world.standin.request_count(), 1);
+    let until_then = Duration::from_secs(253_402_300_799) - SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let told = Duration::from_millis(failure.retry_after_ms.unwrap());
+    assert!(until_then.abs_diff(told) < Duration::from_secs(60), "told {told:?}, expected {until_then:?}");
+}
+
+/// `at` (Unix seconds) in RFC 9110's obsolete forms: (asctime, RFC 850).
+fn obsolete_http_dates(at: u64) -> (String, String) {
+    let imf = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(at)); // Sun, 06 Nov 1994 08:49:37 GMT
+    let (weekday, day, month, year, time) = (&imf[0..3], &imf[5..7], &imf[8..11], &imf[12..16], &imf[17..25]);
+    let long_weekday = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        .into_iter()
+        .find(|name| name.starts_with(weekday))
+        .unwrap();
+    let asctime = format!("{weekday} {month} {:>2} {time} {year}", day.trim_start_matches('0'));
+    (asctime, format!("{long_weekday}, {day}-{month}-{} {time} GMT", &year[2..]))
+}
+
+#[test]
+fn retry_after_dates_in_the_obsolete_asctime_and_rfc_850_forms_are_honoured() {
+    let world = patient_world();
+    let next_second = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 1;
+    let (asctime, _) = obsolete_http_dates(next_second + 1);
+    let (_, rfc850) = obsolete_http_dates(next_second + 2);
+    world.standin.inject(Fault::on("GET", "/members", rate_limited_with(&[("Retry-After", &asctime)]), 1));
+    world.standin.inject(Fault::on("GET", "/members", rate_limited_with(&[("Retry-After", &rfc850)]), 1));
+    let started = Instant::now();
+    let members = world.call(|s, c, settings| c.call_list_members(s, settings, &no_filter())).unwrap();
+    assert_eq!(members.len(), 7);
+    assert_eq!(world.standin.request_count(), 3);
+    // The second date is two whole seconds after the call began (less the instant it took to start).
+    assert!(started.elapsed() >= Duration::from_millis(1_900), "{asctime} / {rfc850}: waited {:?}", started.elapsed());
 }
 
 #[test]

@@ -2,9 +2,13 @@
 //!
 //! Properties: never panics; a usage error has a message and help; for a
 //! `Parsed::Run`, every string in the invocation is one of the arguments
-//! given (emails and team members in the order given), `--max-attempts` is at
-//! least 1, accepted durations are not zero, and writing the invocation back
-//! as a canonical argv parses to the same invocation.
+//! given or the part of an `--option=value` after the first `=` (emails and
+//! team members in the order given), `--max-attempts` is at least 1, accepted
+//! durations are not zero, and writing the invocation back as a canonical
+//! argv (options first, each value as the next argument, then `--` and the
+//! operands) parses to the same invocation, as does the same argv with every
+//! value joined by `=`; and repeating any single-valued option of that argv is
+//! a usage error naming it, while repeating `--add`/`--remove` adds the value.
 #![no_main]
 
 use fuzz_support::known_finding;
@@ -30,12 +34,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let _ = invocation.options.raw_settings();
 
+    // An argument `a` gives the string `s` whole, or as the value of `--option=s`.
+    let gives = |a: &String, s: &String| {
+        a == s || a.split_once('=').is_some_and(|(name, value)| name.starts_with("--") && value == s)
+    };
     for s in strings(&invocation) {
-        assert!(argv.iter().any(|a| a == s), "{s:?} is not one of the arguments {argv:?}");
+        assert!(argv.iter().any(|a| gives(a, s)), "{s:?} is not one of the arguments {argv:?}");
     }
     let in_order = |list: &[String]| {
         let mut rest = argv.iter();
-        assert!(list.iter().all(|s| rest.any(|a| a == s)), "{list:?} not in the order given in {argv:?}");
+        assert!(list.iter().all(|s| rest.any(|a| gives(a, s))), "{list:?} not in the order given in {argv:?}");
     };
     match &invocation.command {
         Command::Invite { emails, .. } => {
@@ -67,12 +75,34 @@ fuzz_target!(|data: &[u8]| {
 
     // The canonical argv parses to the same invocation (durations within 1 ns:
     // they go through a decimal text and an f64).
-    let canonical = to_argv(&invocation);
-    let again = match parse(&canonical) {
-        Ok(Parsed::Run(again)) => *again,
-        other => panic!("canonical argv {canonical:?} (from {argv:?}) parsed to {other:?}"),
-    };
-    assert_eq!(normalized(&again, &invocation), invocation, "round trip via {canonical:?}");
+    let (options, operands) = canonical(&invocation);
+    for joined in [false, true] {
+        let canonical = to_argv(&options, &operands, joined);
+        let again = match parse(&canonical) {
+            Ok(Parsed::Run(again)) => *again,
+            other => panic!("canonical argv {canonical:?} (from {argv:?}) parsed to {other:?}"),
+        };
+        assert_eq!(normalized(&again, &invocation), invocation, "round trip via {canonical:?}");
+    }
+
+    // Each option once more: refused, unless it may repeat.
+    for option in &options {
+        let (flag, Some(value)) = option else { continue };
+        let mut twice = options.clone();
+        twice.push(option.clone());
+        let argv = to_argv(&twice, &operands, false);
+        match (parse(&argv), *flag) {
+            (Ok(Parsed::Run(again)), "--add" | "--remove") => {
+                let Command::Team { add, remove, .. } = &again.command else { panic!("{again:?}") };
+                let list = if *flag == "--add" { add } else { remove };
+                assert_eq!(list.last(), Some(value), "{argv:?}");
+            }
+            (Err(usage), _) => {
+                assert_eq!(usage.message, format!("{flag} was given more than once; it takes one value"))
+            }
+            (other, _) => panic!("{flag} given twice in {argv:?} parsed to {other:?}"),
+        }
+    }
 });
 
 fn strings(invocation: &Invocation) -> Vec<&String> {
@@ -102,97 +132,120 @@ fn seconds(d: Duration) -> String {
     format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
 }
 
-fn to_argv(invocation: &Invocation) -> Vec<String> {
-    let mut a: Vec<String> = Vec::new();
-    let mut push = |items: &[&str]| a.extend(items.iter().map(|s| s.to_string()));
+/// An option with its value, if it takes one.
+type Opt = (&'static str, Option<String>);
+
+/// The invocation's options and operands in canonical form.
+fn canonical(invocation: &Invocation) -> (Vec<Opt>, Vec<String>) {
+    let mut opts: Vec<Opt> = Vec::new();
+    let mut operands: Vec<String> = Vec::new();
+    let mut opt = |flag: &'static str, value: &str| opts.push((flag, Some(value.to_owned())));
+    let mut operand = |items: &[&str]| operands.extend(items.iter().map(|s| s.to_string()));
+    let mut flags: Vec<&'static str> = Vec::new();
     match &invocation.command {
         Command::Invite { emails, role, sso } => {
-            push(&["invite"]);
-            emails.iter().for_each(|e| push(&[e]));
-            push(&["--role", role_or_guest_name(*role)]);
+            operand(&["invite"]);
+            emails.iter().for_each(|e| operand(&[e]));
+            opt("--role", role_or_guest_name(*role));
             if !sso {
-                push(&["--no-sso"]);
+                flags.push("--no-sso");
             }
         }
-        Command::Remove { target: RemoveTarget::Id(id) } => push(&["remove", id]),
-        Command::Remove { target: RemoveTarget::Email(email) } => push(&["remove", "--email", email]),
+        Command::Remove { target: RemoveTarget::Id(id) } => operand(&["remove", id]),
+        Command::Remove { target: RemoveTarget::Email(email) } => {
+            operand(&["remove"]);
+            opt("--email", email);
+        }
         Command::Team { team, add, remove } => {
+            operand(&["team"]);
             match team {
-                TeamArg::Id(id) => push(&["team", id]),
-                TeamArg::Title(title) => push(&["team", "--title", title]),
+                TeamArg::Id(id) => operand(&[id]),
+                TeamArg::Title(title) => opt("--title", title),
             }
-            add.iter().for_each(|x| push(&["--add", x]));
-            remove.iter().for_each(|x| push(&["--remove", x]));
+            add.iter().for_each(|x| opt("--add", x));
+            remove.iter().for_each(|x| opt("--remove", x));
         }
         Command::List { role, search } => {
-            push(&["members", "list"]);
+            operand(&["members", "list"]);
             if let Some(role) = role {
-                push(&["--role", role.as_query_value()]);
+                opt("--role", role.as_query_value());
             }
             if let Some(search) = search {
-                push(&["--search", search]);
+                opt("--search", search);
             }
         }
-        Command::Get { user_id } => push(&["members", "get", user_id]),
-        Command::Find { email } => push(&["members", "find", email]),
-        Command::SetRole { user_id, role } => push(&["members", "set-role", user_id, role_or_guest_name(*role)]),
-        Command::SetSso { user_id } => push(&["members", "set-sso", user_id]),
+        Command::Get { user_id } => operand(&["members", "get", user_id]),
+        Command::Find { email } => operand(&["members", "find", email]),
+        Command::SetRole { user_id, role } => operand(&["members", "set-role", user_id, role_or_guest_name(*role)]),
+        Command::SetSso { user_id } => operand(&["members", "set-sso", user_id]),
         Command::Apply { source, role, sso } => {
-            push(&["apply"]);
+            operand(&["apply"]);
             if let Source::File(path) = source {
-                push(&[path]);
+                operand(&[path]);
             }
-            push(&["--default-role", role_or_guest_name(*role)]);
+            opt("--default-role", role_or_guest_name(*role));
             if !sso {
-                push(&["--no-sso"]);
+                flags.push("--no-sso");
             }
         }
         Command::Sync { source, execute, options } => {
-            push(&["sync"]);
+            operand(&["sync"]);
             if let Source::File(path) = source {
-                push(&[path]);
+                operand(&[path]);
             }
             if *execute {
-                push(&["--apply"]);
+                flags.push("--apply");
             }
             let strategy = match options.strategy {
                 Strategy::Push => "push",
                 Strategy::Sync => "sync",
             };
-            let (n, p) = (options.max_removals.to_string(), options.max_removal_percent.to_string());
-            push(&["--strategy", strategy, "--max-removals", &n, "--max-removal-percent", &p]);
+            opt("--strategy", strategy);
+            opt("--max-removals", &options.max_removals.to_string());
+            opt("--max-removal-percent", &options.max_removal_percent.to_string());
             if options.allow_mass_removal {
-                push(&["--allow-mass-removal"]);
+                flags.push("--allow-mass-removal");
             }
         }
     }
     let o = &invocation.options;
     for (flag, value) in [("--org", &o.org), ("--token", &o.token), ("--api-url", &o.api_url)] {
         if let Some(value) = value {
-            push(&[flag, value]);
+            opt(flag, value);
         }
     }
     for (flag, on) in [("--allow-insecure-http", o.allow_insecure_http), ("--json", o.json), ("--progress", o.progress)]
     {
         if on {
-            push(&[flag]);
+            flags.push(flag);
         }
     }
     if let Some(retry) = &o.retry {
-        let attempts = retry.max_attempts.to_string();
-        push(&[
-            "--max-attempts",
-            &attempts,
-            "--max-wait",
-            &seconds(retry.max_wait),
-            "--deadline",
-            &seconds(retry.deadline),
-        ]);
+        opt("--max-attempts", &retry.max_attempts.to_string());
+        opt("--max-wait", &seconds(retry.max_wait));
+        opt("--deadline", &seconds(retry.deadline));
     }
     if let Some(timeout) = o.timeout {
-        push(&["--timeout", &seconds(timeout)]);
+        opt("--timeout", &seconds(timeout));
     }
-    a
+    opts.extend(flags.into_iter().map(|flag| (flag, None)));
+    (opts, operands)
+}
+
+/// The options (values as the next argument, or joined by `=`), then `--`
+/// and the operands, which may start with '-'.
+fn to_argv(opts: &[Opt], operands: &[String], joined: bool) -> Vec<String> {
+    let mut argv = Vec::new();
+    for (flag, value) in opts {
+        match value {
+            Some(value) if joined => argv.push(format!("{flag}={value}")),
+            Some(value) => argv.extend([flag.to_string(), value.clone()]),
+            None => argv.push(flag.to_string()),
+        }
+    }
+    argv.push("--".into());
+    argv.extend(operands.iter().cloned());
+    argv
 }
 
 /// `again` with each duration replaced by the original's when they are

@@ -102,6 +102,10 @@ Options (every command):
   -h, --help               help (also after a command)
   -V, --version            version
 
+An option's value is the next argument or follows '=' (--org=acme). Each option
+takes one value (given twice is an error) except --add and --remove, which repeat.
+After -- every argument is an operand, even one starting with '-'.
+
 Exit codes: 0 success, 1 GitBook or the network failed, 2 usage error.
 ";
 
@@ -178,7 +182,14 @@ fn usage(message: impl Into<String>, help: &'static str) -> Usage {
     Usage { message: message.into(), help }
 }
 
-/// Parses the arguments after the program name.
+/// Options that may be given more than once, each time adding a value. Every
+/// other option that takes a value takes exactly one: given twice it is a
+/// usage error, not "the last one wins".
+const REPEATABLE: [&str; 2] = ["--add", "--remove"];
+
+/// Parses the arguments after the program name. Options and operands may
+/// come in any order; an option's value is the next argument or follows `=`
+/// (`--org acme`, `--org=acme`); after `--` every argument is an operand.
 pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
     let mut options = Options::default();
     let mut positional: Vec<String> = Vec::new();
@@ -186,23 +197,52 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
     let mut retry = RetryPolicy::default();
     let mut retry_set = false;
     let mut help = false;
+    // Single-valued options seen so far.
+    let mut given: Vec<String> = Vec::new();
 
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
-        let mut value_of = |flag: &str| -> Result<String, Usage> {
-            rest.next().cloned().ok_or_else(|| usage(format!("{flag} needs a value"), MAIN_HELP))
+        if arg == "--" {
+            positional.extend(rest.by_ref().cloned());
+            break;
+        }
+        if arg == "-" || !arg.starts_with('-') {
+            positional.push(arg.clone());
+            continue;
+        }
+        let (name, mut inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
+            _ => (arg.as_str(), None),
         };
-        match arg.as_str() {
+        let mut value_of = |flag: &str| -> Result<String, Usage> {
+            if !REPEATABLE.contains(&flag) {
+                if given.iter().any(|seen| seen == flag) {
+                    return Err(usage(format!("{flag} was given more than once; it takes one value"), MAIN_HELP));
+                }
+                given.push(flag.to_owned());
+            }
+            let value = inline.take().or_else(|| rest.next().cloned());
+            match value {
+                None => Err(usage(format!("{flag} needs a value"), MAIN_HELP)),
+                // A blank `--org "$UNSET"` would otherwise fall back to the
+                // environment's organization (or token, or URL) unnoticed.
+                Some(value) if value.trim().is_empty() => {
+                    Err(usage(format!("{flag} needs a value, not a blank one"), MAIN_HELP))
+                }
+                Some(value) => Ok(value),
+            }
+        };
+        match name {
             "-h" | "--help" => help = true,
             "-V" | "--version" => return Ok(Parsed::Version),
-            "--org" => options.org = Some(value_of(arg)?),
-            "--token" => options.token = Some(value_of(arg)?),
-            "--api-url" => options.api_url = Some(value_of(arg)?),
+            "--org" => options.org = Some(value_of(name)?),
+            "--token" => options.token = Some(value_of(name)?),
+            "--api-url" => options.api_url = Some(value_of(name)?),
             "--allow-insecure-http" => options.allow_insecure_http = true,
             "--json" => options.json = true,
             "--progress" => options.progress = true,
             "--max-attempts" => {
-                let attempts = number(arg, &value_of(arg)?)?;
+                let attempts = number(name, &value_of(name)?)?;
                 if !(1..=100).contains(&attempts) {
                     return Err(usage("--max-attempts must be between 1 and 100", MAIN_HELP));
                 }
@@ -210,14 +250,14 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
                 retry_set = true;
             }
             "--max-wait" => {
-                retry.max_wait = seconds(arg, &value_of(arg)?)?;
+                retry.max_wait = seconds(name, &value_of(name)?)?;
                 retry_set = true;
             }
             "--deadline" => {
-                retry.deadline = seconds(arg, &value_of(arg)?)?;
+                retry.deadline = seconds(name, &value_of(name)?)?;
                 retry_set = true;
             }
-            "--timeout" => options.timeout = Some(seconds(arg, &value_of(arg)?)?),
+            "--timeout" => options.timeout = Some(seconds(name, &value_of(name)?)?),
             "--role"
             | "--search"
             | "--email"
@@ -228,13 +268,14 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             | "--strategy"
             | "--max-removals"
             | "--max-removal-percent" => {
-                let value = value_of(arg)?;
-                flags.push((arg.clone(), Some(value)));
+                let value = value_of(name)?;
+                flags.push((name.to_owned(), Some(value)));
             }
-            "--no-sso" | "--plan" | "--apply" | "--allow-mass-removal" => flags.push((arg.clone(), None)),
-            "-" => positional.push(arg.clone()),
-            flag if flag.starts_with('-') => return Err(usage(format!("unknown option {flag}"), MAIN_HELP)),
-            _ => positional.push(arg.clone()),
+            "--no-sso" | "--plan" | "--apply" | "--allow-mass-removal" => flags.push((name.to_owned(), None)),
+            _ => return Err(usage(format!("unknown option {arg}"), MAIN_HELP)),
+        }
+        if inline.is_some() {
+            return Err(usage(format!("{name} takes no value"), MAIN_HELP));
         }
     }
     if retry_set {

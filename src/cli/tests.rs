@@ -120,3 +120,124 @@ fn human_output_reads_well() {
     let (_, console, _) = cli("members find nobody@x.io", vec![json(200, r#"{"items":[],"count":0}"#)], "");
     assert_eq!(console.out, "No member has the email nobody@x.io.\n");
 }
+
+/// `METHOD path` of each request sent, without the base URL and organization.
+fn requests(io: &ScriptedIo) -> Vec<String> {
+    io.sent
+        .iter()
+        .map(|r| format!("{} {}", r.method.as_str(), r.url.split("/orgs/acme").nth(1).unwrap_or(&r.url)))
+        .collect()
+}
+
+#[test]
+fn a_single_valued_option_given_twice_is_a_usage_error_and_sends_nothing() {
+    for line in [
+        "remove --email a@x.io --email b@x.io",
+        "remove --email a@x.io --email a@x.io",
+        "remove --email=a@x.io --email b@x.io",
+        "members list --role read --role=edit",
+        "members list --search ann --search bob",
+        "invite a@x.io --role edit --role read",
+        "team --title Eng --title Ops --add u1",
+        "apply --default-role edit --default-role read",
+        "sync s.json --strategy push --strategy sync",
+        "sync s.json --max-removals 1 --max-removals 2",
+        "--org acme members list --org other",
+        "--token t1 members list --token=t2",
+        "--api-url https://a.test --api-url https://b.test members list",
+        "members list --timeout 1 --timeout 1",
+        "--max-attempts 2 members list --max-attempts=3",
+        "members list --max-wait 1 --max-wait 2",
+        "members list --deadline 1 --deadline 2",
+    ] {
+        let (code, console, io) = cli(line, vec![json(205, ""), json(205, "")], "");
+        assert_eq!(code, EXIT_USAGE, "{line:?}");
+        assert!(console.err.contains("was given more than once; it takes one value"), "{line:?}: {}", console.err);
+        assert_eq!(requests(&io), Vec::<String>::new(), "{line:?}");
+    }
+}
+
+#[test]
+fn add_and_remove_repeat_and_every_value_is_sent_in_one_request() {
+    let (code, console, io) = cli("team t1 --add u1 --add=u2 --remove u3 --remove=u4", vec![json(204, "")], "");
+    assert_eq!(code, EXIT_OK, "{}", console.err);
+    assert_eq!(requests(&io), ["PUT /teams/t1/members"]);
+    let body: serde_json::Value = serde_json::from_slice(io.sent[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, serde_json::json!({"add": ["u1", "u2"], "remove": ["u3", "u4"]}));
+}
+
+#[test]
+fn invite_takes_many_emails_as_operands() {
+    let (code, _, io) =
+        cli("invite a@x.io b@x.io -- c@x.io", vec![json(200, r#"{"users":["1","2","3"],"invited":3}"#)], "");
+    assert_eq!(code, EXIT_OK);
+    let body: serde_json::Value = serde_json::from_slice(io.sent[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["emails"], serde_json::json!(["a@x.io", "b@x.io", "c@x.io"]));
+}
+
+#[test]
+fn an_option_value_may_follow_an_equals_sign() {
+    let (code, console, io) = cli(
+        "--org=acme members list --role=guest --search=a=b --max-attempts=1",
+        vec![json(200, r#"{"items":[]}"#)],
+        "",
+    );
+    assert_eq!(code, EXIT_OK, "{}", console.err);
+    // The value is everything after the first '=': the search is "a=b".
+    assert_eq!(requests(&io), ["GET /members?limit=1000&role=guest&search=a%3Db"]);
+
+    for (line, message) in [
+        ("members list --json=yes", "--json takes no value"),
+        ("invite a@x.io --no-sso=true", "--no-sso takes no value"),
+        ("members list --help=me", "--help takes no value"),
+        ("members list --bogus=1", "unknown option --bogus=1"),
+        ("members list --=1", "unknown option --=1"),
+        ("members list -h=1", "unknown option -h=1"),
+    ] {
+        let (code, console, io) = cli(line, vec![], "");
+        assert_eq!(code, EXIT_USAGE, "{line:?}");
+        assert!(console.err.starts_with(&format!("error: {message}\n")), "{line:?}: {}", console.err);
+        assert!(io.sent.is_empty());
+    }
+}
+
+#[test]
+fn a_blank_value_is_refused_rather_than_falling_back_to_the_environment() {
+    // Without this, `--org "$UNSET"` would quietly use GITBOOK_ORG.
+    for (args, flag) in [
+        (vec!["members", "list", "--org="], "--org"),
+        (vec!["members", "list", "--org", ""], "--org"),
+        (vec!["members", "list", "--token", " "], "--token"),
+        (vec!["--api-url=", "members", "list"], "--api-url"),
+        (vec!["members", "list", "--search="], "--search"),
+    ] {
+        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        let mut io = ScriptedIo::new([json(200, r#"{"items":[]}"#)]);
+        let mut console = Captured::default();
+        let code = run(&args, env, &mut io, &mut console);
+        assert_eq!(code, EXIT_USAGE, "{args:?}");
+        assert!(console.err.starts_with(&format!("error: {flag} needs a value, not a blank one\n")), "{}", console.err);
+        assert!(io.sent.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_double_dash_ends_the_options() {
+    // GitBook IDs may start with '-': after `--` they are operands.
+    let (code, console, io) = cli("members get -- -abc", vec![json(200, MEMBER)], "");
+    assert_eq!(code, EXIT_OK, "{}", console.err);
+    assert_eq!(requests(&io), ["GET /members/-abc"]);
+
+    let (code, _, io) = cli("--json remove -- --email", vec![json(205, "")], "");
+    assert_eq!(code, EXIT_OK);
+    assert_eq!(requests(&io), ["DELETE /members/--email"]);
+
+    // Options after `--` are not options, and the command name may follow it too.
+    let (code, console, io) = cli("-- members list --json", vec![], "");
+    assert_eq!(code, EXIT_USAGE);
+    assert!(console.err.starts_with("error: wrong arguments for members list\n"), "{}", console.err);
+    assert!(io.sent.is_empty());
+
+    let (code, _, io) = cli("members list --", vec![json(200, r#"{"items":[]}"#)], "");
+    assert_eq!((code, requests(&io).len()), (EXIT_OK, 1));
+}
