@@ -3,6 +3,7 @@
 
 use crate::role::{parse_role_or_guest, Role, RoleFilter};
 use crate::settings::{RawSettings, RetryPolicy, Timeouts};
+use crate::sync::reconcile::{Options as PlanOptions, Strategy};
 use std::time::Duration;
 
 /// A usage error (exit code 2), with the help text to show after it.
@@ -50,7 +51,7 @@ pub enum Command {
     SetRole { user_id: String, role: Option<Role> },
     SetSso { user_id: String },
     Apply { source: Source, role: Option<Role>, sso: bool },
-    Sync { source: Source, execute: bool, options: crate::sync::reconcile::Options },
+    Sync { source: Source, execute: bool, options: PlanOptions },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -358,24 +359,18 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             if flags.has("--plan") && flags.has("--apply") {
                 return Err(usage("--plan (a dry run) and --apply exclude each other", SYNC_HELP));
             }
-            let mut options = crate::sync::reconcile::Options::default();
+            let mut options = PlanOptions::default();
+            // The same parsers as the webhook's query and the WIT options.
+            let invalid = |error: crate::error::Error| usage(error.to_string(), SYNC_HELP);
             if let Some(strategy) = flags.one("--strategy") {
-                options.strategy = match strategy.as_str() {
-                    "push" => crate::sync::reconcile::Strategy::Push,
-                    "sync" => crate::sync::reconcile::Strategy::Sync,
-                    other => return Err(usage(format!("--strategy is push or sync, not {other:?}"), SYNC_HELP)),
-                };
+                options.strategy = Strategy::parse("--strategy", &strategy).map_err(invalid)?;
             }
             if let Some(n) = flags.one("--max-removals") {
                 options.max_removals = number("--max-removals", &n)? as usize;
             }
             if let Some(p) = flags.one("--max-removal-percent") {
-                options.max_removal_percent = p
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|p| (0.0..=100.0).contains(p))
-                    .ok_or_else(|| usage("--max-removal-percent takes a number from 0 to 100", SYNC_HELP))?;
+                options.max_removal_percent =
+                    PlanOptions::parse_percent("--max-removal-percent", &p).map_err(invalid)?;
             }
             options.allow_mass_removal = flags.has("--allow-mass-removal");
             Command::Sync { source, execute: flags.has("--apply"), options }
@@ -555,7 +550,10 @@ mod tests {
         assert_eq!((options.max_removals, options.max_removal_percent), (3, 2.5));
         assert_eq!(options.strategy, crate::sync::reconcile::Strategy::Sync);
         assert_eq!(fails("sync s.json --plan --apply"), "--plan (a dry run) and --apply exclude each other");
-        assert_eq!(fails("sync s.json --strategy mirror"), "--strategy is push or sync, not \"mirror\"");
+        assert_eq!(
+            fails("sync s.json --strategy mirror"),
+            "invalid --strategy: \"mirror\" is not a strategy: use push or sync"
+        );
     }
 
     #[test]
