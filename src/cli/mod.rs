@@ -31,6 +31,10 @@ pub trait Console {
     fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String>;
 }
 
+/// Largest document (events, snapshot) read from stdin or a file; the
+/// [`Console`] refuses more.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;

@@ -1,11 +1,9 @@
-//! `wasi:cli/run`: the command line under `wasmtime run`.
+//! `wasi:cli/run`: the command line under `wasmtime run`. Converts WASI's
+//! arguments, environment, streams and exit code for [`crate::cli`].
 
 use super::{env, WasiIo};
-use crate::cli::{self, Console};
+use crate::cli::{self, Console, MAX_INPUT_BYTES};
 use std::io::{Read, Write};
-
-/// Largest events document read from stdin or a file.
-const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
 struct Command;
 
