@@ -177,6 +177,11 @@ impl TitleKey {
     pub fn of(title: &str) -> TitleKey {
         TitleKey(title.trim().to_lowercase())
     }
+
+    /// The folded title, for an ordered map keyed by it (orders as the key does).
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// Parses a list of emails named `field`, keeping the first of duplicates.

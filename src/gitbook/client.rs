@@ -7,6 +7,7 @@ use crate::gitbook::model::{error_message, EmailRemoval, InviteResult, Member, M
 use crate::gitbook::ops::{self, Call, Invite, MemberFilter, MAX_PAGE_LIMIT};
 use crate::gitbook::pagination::Cursor;
 use crate::gitbook::retry::{self, Decision};
+use crate::http::{Request, Response};
 use crate::io::{Io, TransportErrorKind};
 use crate::role::Role;
 use crate::settings::Settings;
@@ -31,6 +32,14 @@ struct Attempt {
     server_wait: Option<Duration>,
 }
 
+/// How the retry loop ended, when it did not fail.
+enum Sent {
+    /// A 2xx answer, after `attempts` requests over `elapsed`.
+    Answered { response: Response, attempts: u32, elapsed: Duration },
+    /// The check before a repeat found the request had already taken effect.
+    Settled,
+}
+
 impl<'s, I: Io> Client<'s, I> {
     pub fn new(settings: &'s Settings, io: I) -> Self {
         Client { settings, io }
@@ -49,7 +58,10 @@ impl<'s, I: Io> Client<'s, I> {
     /// retry policy gave up. For idempotent requests only: a retry repeats
     /// the request as it is.
     pub fn execute<T>(&mut self, call: Call<T>) -> Result<T, Error> {
-        self.execute_checked(call, |_| Ok(None))
+        match self.send(call.operation, &call.request, &mut |_| Ok(false))? {
+            Sent::Answered { response, attempts, elapsed } => self.parse(&call, &response, attempts, elapsed),
+            Sent::Settled => unreachable!("nothing settles an idempotent call"),
+        }
     }
 
     /// Like [`Client::execute`], for a request that may have taken effect
@@ -61,6 +73,42 @@ impl<'s, I: Io> Client<'s, I> {
         call: Call<T>,
         mut settled: impl FnMut(&mut Self) -> Result<Option<T>, Error>,
     ) -> Result<T, Error> {
+        let mut found = None;
+        let mut check = |client: &mut Self| {
+            found = settled(client)?;
+            Ok(found.is_some())
+        };
+        match self.send(call.operation, &call.request, &mut check)? {
+            Sent::Answered { response, attempts, elapsed } => self.parse(&call, &response, attempts, elapsed),
+            Sent::Settled => Ok(found.expect("settled means found")),
+        }
+    }
+
+    fn parse<T>(&self, call: &Call<T>, response: &Response, attempts: u32, elapsed: Duration) -> Result<T, Error> {
+        (call.parse)(response).map_err(|message| {
+            self.failure(
+                call.operation,
+                FailureKind::InvalidResponse,
+                Some(response.status),
+                message,
+                attempts,
+                elapsed,
+                None,
+            )
+        })
+    }
+
+    /// The retry loop, not generic over the result (one copy in the
+    /// component, whatever the operation): a 2xx answer with the attempts
+    /// made and the time taken, [`Sent::Settled`] when `before_retry` says
+    /// the request already took effect, or the error after the retry policy
+    /// gave up.
+    fn send(
+        &mut self,
+        operation: &'static str,
+        request: &Request,
+        before_retry: &mut dyn FnMut(&mut Self) -> Result<bool, Error>,
+    ) -> Result<Sent, Error> {
         let started = self.io.monotonic();
         let mut attempts = 0;
         loop {
@@ -68,20 +116,10 @@ impl<'s, I: Io> Client<'s, I> {
             // No single request may outlive the operation's deadline.
             let remaining = self.settings.retry.deadline.saturating_sub(self.io.monotonic().saturating_sub(started));
             let timeouts = self.settings.timeouts.capped_at(remaining.max(Duration::from_millis(1)));
-            let attempt = match self.io.send(&call.request, &timeouts, self.settings.max_response_bytes) {
+            let attempt = match self.io.send(request, &timeouts, self.settings.max_response_bytes) {
                 Ok(response) if (200..300).contains(&response.status) => {
                     let elapsed = self.io.monotonic().saturating_sub(started);
-                    return (call.parse)(&response).map_err(|message| {
-                        self.failure(
-                            call.operation,
-                            FailureKind::InvalidResponse,
-                            Some(response.status),
-                            message,
-                            attempts,
-                            elapsed,
-                            None,
-                        )
-                    });
+                    return Ok(Sent::Answered { response, attempts, elapsed });
                 }
                 Ok(response) if (300..400).contains(&response.status) => Attempt {
                     kind: FailureKind::InvalidResponse,
@@ -133,13 +171,13 @@ impl<'s, I: Io> Client<'s, I> {
             {
                 Decision::Retry(wait) => {
                     self.io.sleep(wait);
-                    if let Some(value) = settled(self)? {
-                        return Ok(value);
+                    if before_retry(self)? {
+                        return Ok(Sent::Settled);
                     }
                 }
                 Decision::GiveUp { retry_after } => {
                     return Err(self.failure(
-                        call.operation,
+                        operation,
                         attempt.kind,
                         attempt.status,
                         attempt.message,

@@ -127,6 +127,17 @@ pub fn apply_while<'e, I: Io>(
     events: &'e [DirectoryEvent],
     mut has_time: impl FnMut(&mut Client<'_, I>) -> bool,
 ) -> (Vec<EventResult>, Vec<&'e DirectoryEvent>) {
+    apply_while_dyn(client, defaults, events, &mut has_time)
+}
+
+/// [`apply_while`] with the budget check behind a `dyn`, so the loop is
+/// compiled once for every caller's closure.
+fn apply_while_dyn<'e, I: Io>(
+    client: &mut Client<'_, I>,
+    defaults: &JoinDefaults,
+    events: &'e [DirectoryEvent],
+    has_time: &mut dyn FnMut(&mut Client<'_, I>) -> bool,
+) -> (Vec<EventResult>, Vec<&'e DirectoryEvent>) {
     let mut results: Vec<Option<EventResult>> = vec![None; events.len()];
     let mut seen = HashSet::new();
     let mut teams = TeamCache::default();

@@ -28,9 +28,16 @@ pub(super) fn with_client<T>(
     settings: wit::Settings,
     run: impl FnOnce(&mut Client<'_, WasiIo>) -> Result<T, Error>,
 ) -> Result<T, wit::Error> {
-    let settings: Settings = raw_settings(settings).resolve(env).map_err(to_wit_error)?;
+    let settings = resolve_settings(settings)?;
     let mut client = Client::new(&settings, WasiIo);
     run(&mut client).map_err(to_wit_error)
+}
+
+/// The settings part of [`with_client`], compiled once rather than in every
+/// export.
+#[inline(never)]
+fn resolve_settings(settings: wit::Settings) -> Result<Settings, wit::Error> {
+    raw_settings(settings).resolve(env).map_err(to_wit_error)
 }
 
 impl Guest for Component {
@@ -192,6 +199,7 @@ fn to_wit_removal(removal: m::Removal) -> wit::Removal {
     }
 }
 
+#[inline(never)]
 fn to_wit_member(member: m::Member) -> wit::Member {
     wit::Member {
         id: member.id,
@@ -211,6 +219,7 @@ fn to_wit_member(member: m::Member) -> wit::Member {
     }
 }
 
+#[inline(never)]
 pub(super) fn to_wit_error(error: Error) -> wit::Error {
     let (kind, failure) = match error {
         Error::InvalidInput { field, message } => {

@@ -34,17 +34,17 @@ pub fn results_reply(results: &[EventResult], ignored: &[Ignored], deferred: &[&
     let (applied, failed) = (count(Status::Applied), count(Status::Failed));
     let ignored_count = count(Status::Ignored) + ignored.len();
     let mut entries: Vec<Value> = results.iter().map(result_entry).collect();
-    entries.extend(deferred.iter().map(|event| {
-        json!({
-            "id": event.id, "type": event.event.kind(), "status": "deferred",
-            "detail": "not attempted: the time budget ran out; redeliver to apply it",
-        })
-    }));
-    entries.extend(
-        ignored
-            .iter()
-            .map(|item| json!({"id": item.id, "type": item.event_type, "status": "ignored", "detail": item.reason})),
-    );
+    for event in deferred {
+        entries.push(entry(
+            event.id.as_deref(),
+            event.event.kind(),
+            "deferred".into(),
+            "not attempted: the time budget ran out; redeliver to apply it",
+        ));
+    }
+    for item in ignored {
+        entries.push(entry(item.id.as_deref(), &item.event_type, "ignored".into(), &item.reason));
+    }
     let body = json!({
         "results": entries, "applied": applied, "ignored": ignored_count, "failed": failed, "deferred": deferred.len(),
     });
@@ -62,9 +62,16 @@ pub fn results_reply(results: &[EventResult], ignored: &[Ignored], deferred: &[&
 /// One result; a failure carries its error in the one JSON encoding,
 /// [`crate::error::Error::to_json`].
 fn result_entry(result: &EventResult) -> Value {
-    let mut entry = json!({"id": result.id, "type": result.kind, "status": result.status, "detail": result.detail});
+    let status = serde_json::to_value(result.status).unwrap_or(Value::Null);
+    let mut entry = entry(result.id.as_deref(), &result.kind, status, &result.detail);
     if let (Status::Failed, Some(error)) = (result.status, &result.error) {
         entry["error"] = error.to_json();
     }
     entry
+}
+
+/// One entry of `results`, whatever its status: built in one place so the
+/// JSON code exists once.
+fn entry(id: Option<&str>, kind: &str, status: Value, detail: &str) -> Value {
+    json!({"id": id, "type": kind, "status": status, "detail": detail})
 }

@@ -24,7 +24,11 @@ impl Reply {
 
     /// `{"error": {"code": status, "message": message}}`.
     pub fn error(status: u16, message: impl Into<String>) -> Reply {
-        Reply::json(status, json!({"error": {"code": status, "message": message.into()}}))
+        Reply::error_text(status, message.into())
+    }
+
+    fn error_text(status: u16, message: String) -> Reply {
+        Reply::json(status, json!({"error": {"code": status, "message": message}}))
     }
 
     /// An operation's error: `{"error": {"code", "message", "cause"}}` with

@@ -90,7 +90,11 @@ pub struct ReturnedPlan {
 
 /// Runs `parse` over `items`, naming each `{field}[i]`.
 fn each<T, U>(field: &str, items: Vec<T>, parse: impl Fn(&str, T) -> Result<U, Error>) -> Result<Vec<U>, Error> {
-    items.into_iter().enumerate().map(|(i, item)| parse(&format!("{field}[{i}]"), item)).collect()
+    let mut parsed = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        parsed.push(parse(&format!("{field}[{i}]"), item)?);
+    }
+    Ok(parsed)
 }
 
 fn removal(field: &str, removal: ReturnedRemoval) -> Result<PlannedRemoval, Error> {

@@ -389,7 +389,13 @@ impl Rules {
     }
 
     /// The keys of the managed teams the user belongs in.
-    pub(super) fn team_keys_of(&self, user: &DirectoryUser) -> BTreeSet<TitleKey> {
-        user.groups.iter().filter_map(|g| self.group_teams.get(g)).map(TeamTitle::key).collect()
+    pub(super) fn team_keys_of(&self, user: &DirectoryUser) -> Vec<TitleKey> {
+        let mut keys: Vec<TitleKey> = Vec::new();
+        for key in user.groups.iter().filter_map(|g| self.group_teams.get(g)).map(TeamTitle::key) {
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
     }
 }

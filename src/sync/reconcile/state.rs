@@ -8,8 +8,8 @@ use crate::gitbook::ops::MemberFilter;
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::role::Role;
+use crate::validate::TeamTitle;
 use crate::validate::{printable, GitBookId};
-use crate::validate::{TeamTitle, TitleKey};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -69,10 +69,11 @@ pub fn read_state<I: Io>(client: &mut Client<'_, I>, wanted_titles: &[TeamTitle]
 
 /// The IDs of the teams with a wanted title, in listing order.
 fn managed_teams(teams: &[Team], wanted_titles: &[TeamTitle]) -> Result<Vec<GitBookId>, Error> {
-    let mut by_title: BTreeMap<TitleKey, Vec<&Team>> = BTreeMap::new();
+    // Keyed by the folded title as a String (same order as TitleKey).
+    let mut by_title: BTreeMap<String, Vec<&Team>> = BTreeMap::new();
     for team in teams {
         if let Some(title) = wanted_titles.iter().find(|t| t.matches(&team.title)) {
-            by_title.entry(title.key()).or_default().push(team);
+            by_title.entry(title.key().into_string()).or_default().push(team);
         }
     }
     if let Some(same) = by_title.values().find(|same| same.len() > 1) {
