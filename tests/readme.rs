@@ -104,6 +104,11 @@ const EFFECTS: &[Effect] = &[
     Effect { command: "--invoke 'get-member(", check: gets_one_member },
     Effect { command: "wasmtime serve -S cli --addr", check: serves_without_calling_gitbook },
     Effect { command: "curl -X POST https://sync.example.com/events", check: the_webhook_invites_ann },
+    Effect { command: "https://sync.example.com/reconcile -H", check: the_webhook_plans_the_snapshot_example },
+    Effect {
+        command: "https://sync.example.com/reconcile?apply=true",
+        check: the_webhook_applies_the_snapshot_example,
+    },
     Effect { command: "$WASM sync snapshot.json", check: plans_the_snapshot_example_reading_only },
     Effect { command: "wasmtime serve -S cli -W max-memory-size", check: serves_without_calling_gitbook },
 ];
@@ -222,6 +227,25 @@ fn the_webhook_invites_ann(seen: &Seen) {
     assert_eq!(seen.calls(), ["POST /v1/orgs/acme/invites"]);
     let ann = seen.standin.member_by_email("ann@example.com").expect("ann was invited");
     assert_eq!((ann.role, ann.sso), (Some(Role::Edit), true));
+}
+
+/// The snapshot example pushed (the default) onto [`readme_org`]: ann
+/// (in `admins`) and bob join, into Engineering and Design.
+fn the_webhook_plans_the_snapshot_example(seen: &Seen) {
+    let reply: Value = serde_json::from_str(&seen.ran.stdout).expect("the reply is JSON");
+    let invites = json!([{"email": "ann@example.com", "role": "admin"}, {"email": "bob@example.com", "role": "read"}]);
+    assert_eq!(reply["plan"]["invites"], invites, "{reply}");
+    assert_eq!(reply["plan"]["summary"]["teamAdditions"], 2, "{reply}");
+    assert!(reply.get("report").is_none() && seen.writes().is_empty(), "a plan only reads: {:?}", seen.calls());
+}
+
+fn the_webhook_applies_the_snapshot_example(seen: &Seen) {
+    let reply: Value = serde_json::from_str(&seen.ran.stdout).expect("the reply is JSON");
+    assert!(reply["report"].is_object(), "{reply}");
+    let writes: Vec<String> = seen.writes().into_iter().map(|(method, path, _)| format!("{method} {path}")).collect();
+    assert_eq!(writes.len(), 3, "one invite, one PUT per team: {writes:?}");
+    assert_eq!((seen.role("ann@example.com"), seen.role("bob@example.com")), (Some(Role::Admin), Some(Role::Read)));
+    assert!(seen.team_has("Engineering", "ann@example.com") && seen.team_has("Design", "bob@example.com"));
 }
 
 /// The default strategy (`push`) plans to invite ann and bob; a dry run only reads.
