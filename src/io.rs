@@ -1,21 +1,35 @@
-//! What the core needs from the outside world: send a request, tell the
-//! time, sleep, and draw a random number for jitter. `sys` implements it on
+//! What the core needs from the outside world: send requests, tell the
+//! time, wait, and draw a random number for jitter. `sys` implements it on
 //! WASI; unit tests implement it with a script.
+//!
+//! Requests are started and then waited for, so several can be in flight at
+//! once: `wasi:http/outgoing-handler.handle` returns a future response and
+//! `wasi:io/poll.poll` waits on many at a time. The core decides what may run
+//! together and when (see `gitbook::flight`); an `Io` only carries requests
+//! and reports answers in the order they complete.
 
 use crate::http::{Request, Response};
 use crate::settings::Timeouts;
 use std::time::Duration;
 
+/// Names one started request; unique among the requests an `Io` has started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Ticket(pub u64);
+
 pub trait Io {
-    /// Sends one request and reads the response body, refusing bodies larger
-    /// than `max_body` bytes.
-    fn send(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Result<Response, TransportError>;
+    /// Starts sending a request whose response body may be at most
+    /// `max_body` bytes. Its answer, or why there is none, comes from
+    /// [`Io::wait`] under the returned ticket; a request that cannot even be
+    /// started is answered there too.
+    fn start(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Ticket;
+    /// Blocks until a started request has its answer and returns it, or
+    /// until the monotonic time `until` (when given) and returns `None`.
+    /// With nothing in flight it only waits for `until`.
+    fn wait(&mut self, until: Option<Duration>) -> Option<(Ticket, Result<Response, TransportError>)>;
     /// Time since an arbitrary fixed point; never goes backwards.
     fn monotonic(&mut self) -> Duration;
     /// Wall-clock time since the Unix epoch (to read `X-RateLimit-Reset`).
     fn unix_time(&mut self) -> Duration;
-    /// Blocks for `duration`.
-    fn sleep(&mut self, duration: Duration);
     /// A random number, for backoff jitter.
     fn random(&mut self) -> u64;
 }

@@ -19,6 +19,7 @@ pub fn local_settings(standin: &StandIn, org: &str, token: &str) -> Settings {
         allow_insecure_http: Some(true),
         retry: None,
         timeouts: None,
+        concurrency: None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! are values, and nothing is sent for an invocation that does not parse.
 
 use crate::role::{parse_role_or_guest, Role, RoleFilter};
-use crate::settings::{RawSettings, RetryPolicy, Timeouts};
+use crate::settings::{parse_concurrency, RawSettings, RetryPolicy, Timeouts};
 use crate::sync::reconcile::{Options as PlanOptions, Strategy};
 use std::time::Duration;
 
@@ -38,6 +38,7 @@ pub struct Options {
     pub progress: bool,
     pub retry: Option<RetryPolicy>,
     pub timeout: Option<Duration>,
+    pub concurrency: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -100,6 +101,7 @@ Options (every command):
   --max-wait <seconds>     longest wait between attempts            [30]
   --deadline <seconds>     time limit per operation                 [120]
   --timeout <seconds>      connect / first-byte / between-bytes timeout [10 / 30 / 30]
+  --concurrency <n>        requests in flight at once, 1 to 64  [env GITBOOK_CONCURRENCY, default 8]
   -h, --help               help (also after a command)
   -V, --version            version
 
@@ -259,6 +261,11 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
                 retry_set = true;
             }
             "--timeout" => options.timeout = Some(seconds(name, &value_of(name)?)?),
+            "--concurrency" => {
+                let value = value_of(name)?;
+                let n = parse_concurrency(&value).map_err(|why| usage(format!("{name} {why}"), MAIN_HELP))?;
+                options.concurrency = Some(n);
+            }
             "--role"
             | "--search"
             | "--email"
@@ -465,6 +472,7 @@ impl Options {
             allow_insecure_http: self.allow_insecure_http.then_some(true),
             retry: self.retry,
             timeouts: self.timeout.map(|t| Timeouts { connect: t, first_byte: t, between_bytes: t }),
+            concurrency: self.concurrency,
         }
     }
 }

@@ -1,14 +1,16 @@
 //! Drives planned calls over an [`Io`]: sends, retries what is safe to
 //! retry, maps failures to [`Error`], and composes the multi-request
-//! operations (every page of a list, remove by email).
+//! operations (every page of a list, remove by email). Every call goes
+//! through the flight driver ([`Client::run`]), alone or beside others.
 
 use crate::error::{ApiFailure, Error, FailureKind};
-use crate::gitbook::model::{error_message, EmailRemoval, InviteResult, Member, MemberPage, Page, Removal, Team};
+use crate::gitbook::flight::Lane;
+use crate::gitbook::lanes::{Checked, One, Walk};
+use crate::gitbook::model::{EmailRemoval, InviteResult, Member, MemberPage, Page, Removal, Team};
 use crate::gitbook::ops::{self, Call, Invite, MemberFilter, MAX_PAGE_LIMIT};
-use crate::gitbook::pagination::Cursor;
-use crate::gitbook::retry::{self, Decision};
-use crate::http::{Request, Response};
-use crate::io::{Io, TransportErrorKind};
+use crate::gitbook::throttle::Throttle;
+use crate::http::Response;
+use crate::io::{Io, Ticket, TransportError};
 use crate::role::Role;
 use crate::settings::Settings;
 use crate::validate::TeamTitle;
@@ -19,30 +21,20 @@ use std::time::Duration;
 pub const MAX_INVITE_BATCH: usize = 1000;
 
 pub struct Client<'s, I: Io> {
-    settings: &'s Settings,
-    io: I,
-}
-
-/// Why an attempt failed, before deciding whether to try again.
-struct Attempt {
-    kind: FailureKind,
-    status: Option<u16>,
-    message: String,
-    retryable: bool,
-    server_wait: Option<Duration>,
-}
-
-/// How the retry loop ended, when it did not fail.
-enum Sent {
-    /// A 2xx answer, after `attempts` requests over `elapsed`.
-    Answered { response: Response, attempts: u32, elapsed: Duration },
-    /// The check before a repeat found the request had already taken effect.
-    Settled,
+    pub(super) settings: &'s Settings,
+    pub(super) io: I,
+    /// The server's rate limit as the answers so far tell it.
+    pub(super) throttle: Throttle,
+    /// Requests started and not yet answered, over every run.
+    pub(super) in_flight: usize,
+    /// Answers that arrived while a nested run (a check before a repeat)
+    /// was waiting for its own; the run they belong to takes them from here.
+    pub(super) stash: Vec<(Ticket, Result<Response, TransportError>)>,
 }
 
 impl<'s, I: Io> Client<'s, I> {
     pub fn new(settings: &'s Settings, io: I) -> Self {
-        Client { settings, io }
+        Client { settings, io, throttle: Throttle::default(), in_flight: 0, stash: Vec::new() }
     }
 
     /// The I/O clock's monotonic time, for budgets that span several calls.
@@ -58,10 +50,9 @@ impl<'s, I: Io> Client<'s, I> {
     /// retry policy gave up. For idempotent requests only: a retry repeats
     /// the request as it is.
     pub fn execute<T>(&mut self, call: Call<T>) -> Result<T, Error> {
-        match self.send(call.operation, &call.request, &mut |_| Ok(false))? {
-            Sent::Answered { response, attempts, elapsed } => self.parse(&call, &response, attempts, elapsed),
-            Sent::Settled => unreachable!("nothing settles an idempotent call"),
-        }
+        let mut one = One::new(call);
+        self.run(&mut [&mut one]);
+        one.into_result().expect("a lone flight always runs")
     }
 
     /// Like [`Client::execute`], for a request that may have taken effect
@@ -71,148 +62,17 @@ impl<'s, I: Io> Client<'s, I> {
     fn execute_checked<T>(
         &mut self,
         call: Call<T>,
-        mut settled: impl FnMut(&mut Self) -> Result<Option<T>, Error>,
+        settled: impl FnMut(&mut Client<'_, I>) -> Result<Option<T>, Error>,
     ) -> Result<T, Error> {
-        let mut found = None;
-        let mut check = |client: &mut Self| {
-            found = settled(client)?;
-            Ok(found.is_some())
-        };
-        match self.send(call.operation, &call.request, &mut check)? {
-            Sent::Answered { response, attempts, elapsed } => self.parse(&call, &response, attempts, elapsed),
-            Sent::Settled => Ok(found.expect("settled means found")),
-        }
+        let mut checked = Checked::new(call, settled);
+        self.run(&mut [&mut checked]);
+        checked.into_result().expect("a lone flight always runs")
     }
 
-    fn parse<T>(&self, call: &Call<T>, response: &Response, attempts: u32, elapsed: Duration) -> Result<T, Error> {
-        (call.parse)(response).map_err(|message| {
-            self.failure(
-                call.operation,
-                FailureKind::InvalidResponse,
-                Some(response.status),
-                message,
-                attempts,
-                elapsed,
-                None,
-            )
-        })
-    }
-
-    /// The retry loop, not generic over the result (one copy in the
-    /// component, whatever the operation): a 2xx answer with the attempts
-    /// made and the time taken, [`Sent::Settled`] when `before_retry` says
-    /// the request already took effect, or the error after the retry policy
-    /// gave up.
-    fn send(
-        &mut self,
-        operation: &'static str,
-        request: &Request,
-        before_retry: &mut dyn FnMut(&mut Self) -> Result<bool, Error>,
-    ) -> Result<Sent, Error> {
-        let started = self.io.monotonic();
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            // No single request may outlive the operation's deadline.
-            let remaining = self.settings.retry.deadline.saturating_sub(self.io.monotonic().saturating_sub(started));
-            let timeouts = self.settings.timeouts.capped_at(remaining.max(Duration::from_millis(1)));
-            let attempt = match self.io.send(request, &timeouts, self.settings.max_response_bytes) {
-                Ok(response) if (200..300).contains(&response.status) => {
-                    let elapsed = self.io.monotonic().saturating_sub(started);
-                    return Ok(Sent::Answered { response, attempts, elapsed });
-                }
-                Ok(response) if (300..400).contains(&response.status) => Attempt {
-                    kind: FailureKind::InvalidResponse,
-                    status: Some(response.status),
-                    message: format!(
-                        "GitBook answered with a redirect to {}; redirects are not followed, \
-                         so the token is never sent elsewhere",
-                        printable(response.header("location").unwrap_or("nowhere"))
-                    ),
-                    retryable: false,
-                    server_wait: None,
-                },
-                Ok(response) => {
-                    let message = error_message(&response.body).unwrap_or_else(|| {
-                        let body = String::from_utf8_lossy(&response.body);
-                        if body.trim().is_empty() {
-                            format!("HTTP {} with an empty body", response.status)
-                        } else {
-                            format!(
-                                "HTTP {} with a body that is not a GitBook error: {}",
-                                response.status,
-                                printable(body.trim())
-                            )
-                        }
-                    });
-                    let now = self.io.unix_time();
-                    Attempt {
-                        kind: FailureKind::from_status(response.status),
-                        status: Some(response.status),
-                        message,
-                        retryable: retry::is_retryable_status(response.status),
-                        server_wait: retry::server_wait(&response, now),
-                    }
-                }
-                Err(error) => Attempt {
-                    kind: match error.kind {
-                        TransportErrorKind::BodyTooLarge => FailureKind::InvalidResponse,
-                        _ => FailureKind::Transport,
-                    },
-                    status: None,
-                    message: error.message,
-                    retryable: error.kind.is_retryable(),
-                    server_wait: None,
-                },
-            };
-            let elapsed = self.io.monotonic().saturating_sub(started);
-            let random = self.io.random();
-            match retry::decide(&self.settings.retry, attempts, elapsed, attempt.retryable, attempt.server_wait, random)
-            {
-                Decision::Retry(wait) => {
-                    self.io.sleep(wait);
-                    if before_retry(self)? {
-                        return Ok(Sent::Settled);
-                    }
-                }
-                Decision::GiveUp { retry_after } => {
-                    return Err(self.failure(
-                        operation,
-                        attempt.kind,
-                        attempt.status,
-                        attempt.message,
-                        attempts,
-                        elapsed,
-                        retry_after,
-                    ));
-                }
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn failure(
-        &self,
-        operation: &'static str,
-        kind: FailureKind,
-        status: Option<u16>,
-        message: String,
-        attempts: u32,
-        elapsed: Duration,
-        retry_after: Option<Duration>,
-    ) -> Error {
-        Error::Api(
-            kind,
-            ApiFailure {
-                operation,
-                status,
-                // A server that echoes the request must not make us print the token.
-                message: self.settings.token.redact(&message),
-                attempts,
-                elapsed_ms: elapsed.as_millis() as u64,
-                retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
-            },
-        )
+    /// Runs independent lanes together (see [`Client::run`]).
+    pub fn run_all<L: Lane<I>>(&mut self, lanes: &mut [L]) {
+        let mut lanes: Vec<&mut dyn Lane<I>> = lanes.iter_mut().map(|l| l as &mut dyn Lane<I>).collect();
+        self.run(&mut lanes);
     }
 
     /// Invites a batch (split into requests of at most [`MAX_INVITE_BATCH`]
@@ -249,7 +109,8 @@ impl<'s, I: Io> Client<'s, I> {
             return Ok(EmailRemoval { outcome: Removal::NotAMember, user_id: None });
         };
         let user = GitBookId::parse("user-id", &member.id).map_err(|_| {
-            self.failure(
+            failure(
+                self.settings,
                 "remove member by email",
                 FailureKind::InvalidResponse,
                 Some(200),
@@ -332,22 +193,12 @@ impl<'s, I: Io> Client<'s, I> {
     fn walk<T>(
         &mut self,
         operation: &'static str,
-        mut plan: impl FnMut(&Settings, Option<&str>) -> Call<Page<T>>,
-        mut each: impl FnMut(Vec<T>, Option<u64>) -> bool,
+        plan: impl FnMut(&Settings, Option<&str>) -> Call<Page<T>>,
+        each: impl FnMut(Vec<T>, Option<u64>) -> bool,
     ) -> Result<(), Error> {
-        let mut cursor = Cursor::new(MAX_PAGE_LIMIT);
-        while let Some(page) = cursor.next_page() {
-            let call = plan(self.settings, page);
-            let result = self.execute(call)?;
-            let next = result.next.map(|n| n.page);
-            cursor.advance(result.items.len(), result.count, next).map_err(|message| {
-                self.failure(operation, FailureKind::InvalidResponse, Some(200), message, 1, Duration::ZERO, None)
-            })?;
-            if !each(result.items, result.count) {
-                break;
-            }
-        }
-        Ok(())
+        let mut walk = Walk::new(operation, plan, each);
+        self.run(&mut [&mut walk]);
+        walk.into_result().expect("a lone walk always runs")
     }
 
     /// Every team (optionally only those whose title contains `title`).
@@ -371,7 +222,8 @@ impl<'s, I: Io> Client<'s, I> {
             self.list_teams(Some(title.as_str()))?.into_iter().filter(|t| title.matches(&t.title)).collect();
         if matches.len() > 1 {
             let ids: Vec<&str> = matches.iter().map(|t| t.id.as_str()).collect();
-            return Err(self.failure(
+            return Err(failure(
+                self.settings,
                 "find team by title",
                 FailureKind::Conflict,
                 None,
@@ -424,4 +276,30 @@ impl<'s, I: Io> Client<'s, I> {
         })?;
         Ok(found)
     }
+}
+
+/// An operation's failure, with the token redacted from the message: a
+/// server that echoes the request must not make us print it.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn failure(
+    settings: &Settings,
+    operation: &'static str,
+    kind: FailureKind,
+    status: Option<u16>,
+    message: String,
+    attempts: u32,
+    elapsed: Duration,
+    retry_after: Option<Duration>,
+) -> Error {
+    Error::Api(
+        kind,
+        ApiFailure {
+            operation,
+            status,
+            message: settings.token.redact(&message),
+            attempts,
+            elapsed_ms: elapsed.as_millis() as u64,
+            retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
+        },
+    )
 }

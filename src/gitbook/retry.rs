@@ -82,8 +82,13 @@ pub fn server_wait(response: &Response, now: Duration) -> Option<Duration> {
             return Some(until(Duration::from_secs(at), now));
         }
     }
-    let reset = unix_time(response.header("x-ratelimit-reset")?.trim_ascii())?;
-    Some(until(reset, now))
+    Some(until(rate_limit_reset(response)?, now))
+}
+
+/// When the rate-limit window ends, from `X-RateLimit-Reset` (Unix
+/// seconds, optionally with a decimal fraction), as wall-clock time.
+pub fn rate_limit_reset(response: &Response) -> Option<Duration> {
+    unix_time(response.header("x-ratelimit-reset")?.trim_ascii())
 }
 
 fn until(at: Duration, now: Duration) -> Duration {

@@ -29,7 +29,7 @@ pub(super) fn with_client<T>(
     run: impl FnOnce(&mut Client<'_, WasiIo>) -> Result<T, Error>,
 ) -> Result<T, wit::Error> {
     let settings = resolve_settings(settings)?;
-    let mut client = Client::new(&settings, WasiIo);
+    let mut client = Client::new(&settings, WasiIo::default());
     run(&mut client).map_err(to_wit_error)
 }
 
@@ -158,6 +158,7 @@ fn raw_settings(settings: wit::Settings) -> RawSettings {
             first_byte: Duration::from_millis(t.first_byte_ms),
             between_bytes: Duration::from_millis(t.between_bytes_ms),
         }),
+        concurrency: settings.concurrency,
     }
 }
 

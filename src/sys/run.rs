@@ -12,7 +12,7 @@ wasi::cli::command::export!(Command);
 impl wasi::exports::cli::run::Guest for Command {
     fn run() -> Result<(), ()> {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        let code = cli::run(&args, env, WasiIo, &mut StdConsole);
+        let code = cli::run(&args, env, WasiIo::default(), &mut StdConsole);
         if code == cli::EXIT_OK {
             return Ok(());
         }

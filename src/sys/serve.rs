@@ -59,7 +59,7 @@ fn handle(request: &IncomingRequest) -> Reply {
             Err(reply) => return reply,
         },
     };
-    webhook::respond(route, body, &config, env, WasiIo)
+    webhook::respond(route, body, &config, env, WasiIo::default())
 }
 
 /// Reads the body, refusing more than `limit` bytes (413) without reading

@@ -2,97 +2,114 @@
 //!
 //! The `wasi` crate's raw bindings are used rather than a client library
 //! because the request options (connect, first-byte and between-bytes
-//! timeouts) and a bounded body read are not exposed by one.
+//! timeouts), a bounded body read and several requests in flight are not
+//! all exposed by one. Each started request is a future response, then a
+//! body stream; [`Io::wait`] polls all of them (and the timer) with one
+//! `wasi:io/poll.poll` and advances whichever are ready.
 
 use crate::http::{Method, Request, Response};
-use crate::io::{Io, TransportError, TransportErrorKind};
+use crate::io::{Io, Ticket, TransportError, TransportErrorKind};
 use crate::settings::Timeouts;
+use std::collections::VecDeque;
 use std::time::Duration;
 use wasi::http::outgoing_handler;
-use wasi::http::types::{ErrorCode, Fields, IncomingBody, OutgoingBody, OutgoingRequest, RequestOptions, Scheme};
-use wasi::io::streams::StreamError;
+use wasi::http::types::{
+    ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, OutgoingBody, OutgoingRequest,
+    RequestOptions, Scheme,
+};
+use wasi::io::streams::{InputStream, StreamError};
 
 /// Largest write the WASI output stream accepts in one blocking call.
 const WRITE_CHUNK: usize = 4096;
 const READ_CHUNK: u64 = 64 * 1024;
 
 #[derive(Default)]
-pub struct WasiIo;
+pub struct WasiIo {
+    tickets: u64,
+    flights: Vec<Flight>,
+    /// Answers ready to hand out, in the order they completed.
+    answered: VecDeque<(Ticket, Result<Response, TransportError>)>,
+}
+
+struct Flight {
+    ticket: Ticket,
+    authority: String,
+    max_body: usize,
+    stage: Stage,
+}
+
+enum Stage {
+    Head(FutureIncomingResponse),
+    Body(Body),
+}
+
+/// A response whose body is being read. Fields drop in order: the stream
+/// before the body it belongs to, the body before its response.
+struct Body {
+    stream: InputStream,
+    body: IncomingBody,
+    _response: IncomingResponse,
+    status: u16,
+    headers: Vec<(String, String)>,
+    bytes: Vec<u8>,
+}
 
 fn fail(kind: TransportErrorKind, message: impl Into<String>) -> TransportError {
     TransportError { kind, message: message.into() }
 }
 
 impl Io for WasiIo {
-    fn send(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Result<Response, TransportError> {
-        let (scheme, rest) = if let Some(rest) = request.url.strip_prefix("https://") {
-            (Scheme::Https, rest)
-        } else if let Some(rest) = request.url.strip_prefix("http://") {
-            (Scheme::Http, rest)
-        } else {
-            return Err(fail(TransportErrorKind::Other, "only http(s) URLs can be requested"));
-        };
-        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        let entries: Vec<(String, Vec<u8>)> =
-            request.headers.iter().map(|(name, value)| (name.clone(), value.clone().into_bytes())).collect();
-        let headers = Fields::from_list(&entries)
-            .map_err(|e| fail(TransportErrorKind::Other, format!("the host refused a request header: {e:?}")))?;
-        let outgoing = OutgoingRequest::new(headers);
-        let method = match request.method {
-            Method::Get => wasi::http::types::Method::Get,
-            Method::Post => wasi::http::types::Method::Post,
-            Method::Put => wasi::http::types::Method::Put,
-            Method::Patch => wasi::http::types::Method::Patch,
-            Method::Delete => wasi::http::types::Method::Delete,
-        };
-        let invalid = |what: &str| fail(TransportErrorKind::Other, format!("the host refused the request {what}"));
-        outgoing.set_method(&method).map_err(|()| invalid("method"))?;
-        outgoing.set_scheme(Some(&scheme)).map_err(|()| invalid("scheme"))?;
-        outgoing.set_authority(Some(authority)).map_err(|()| invalid("authority"))?;
-        outgoing.set_path_with_query(Some(if path.is_empty() { "/" } else { path })).map_err(|()| invalid("path"))?;
+    fn start(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Ticket {
+        self.tickets += 1;
+        let ticket = Ticket(self.tickets);
+        match begin(request, timeouts) {
+            Ok((future, authority)) => {
+                self.flights.push(Flight { ticket, authority, max_body, stage: Stage::Head(future) })
+            }
+            Err(error) => self.answered.push_back((ticket, Err(error))),
+        }
+        ticket
+    }
 
-        // A host that does not support an option keeps its own default; the
-        // operation deadline still bounds the whole call.
-        let options = RequestOptions::new();
-        let nanos = |d: Duration| Some(d.as_nanos().min(u64::MAX as u128) as u64);
-        let _ = options.set_connect_timeout(nanos(timeouts.connect));
-        let _ = options.set_first_byte_timeout(nanos(timeouts.first_byte));
-        let _ = options.set_between_bytes_timeout(nanos(timeouts.between_bytes));
-
-        let body = outgoing.body().map_err(|()| invalid("body"))?;
-        let future = outgoing_handler::handle(outgoing, Some(options)).map_err(|e| from_error_code(&e, authority))?;
-        if let Some(bytes) = &request.body {
-            let stream = body.write().map_err(|()| invalid("body stream"))?;
-            for chunk in bytes.chunks(WRITE_CHUNK) {
-                stream
-                    .blocking_write_and_flush(chunk)
-                    .map_err(|e| from_stream_error(e, authority, "sending the request body"))?;
+    fn wait(&mut self, until: Option<Duration>) -> Option<(Ticket, Result<Response, TransportError>)> {
+        let nanos = |d: Duration| d.as_nanos().min(u64::MAX as u128) as u64;
+        loop {
+            if let Some(answer) = self.answered.pop_front() {
+                return Some(answer);
+            }
+            let timer = until.map(|at| wasi::clocks::monotonic_clock::subscribe_instant(nanos(at)));
+            if self.flights.is_empty() {
+                if let Some(timer) = timer {
+                    timer.block();
+                }
+                return None;
+            }
+            let pollables: Vec<_> = self
+                .flights
+                .iter()
+                .map(|f| match &f.stage {
+                    Stage::Head(future) => future.subscribe(),
+                    Stage::Body(body) => body.stream.subscribe(),
+                })
+                .collect();
+            let mut all: Vec<&wasi::io::poll::Pollable> = pollables.iter().collect();
+            all.extend(timer.as_ref());
+            let ready = wasi::io::poll::poll(&all);
+            // Pollables are children of what they watch: gone before it changes.
+            drop(all);
+            drop(pollables);
+            let mut timed_out = false;
+            // Highest index first, so removing a flight keeps the others' places.
+            for index in ready.into_iter().rev() {
+                match self.flights.get(index as usize) {
+                    Some(_) => self.advance(index as usize),
+                    None => timed_out = true,
+                }
+            }
+            if self.answered.is_empty() && timed_out {
+                return None;
             }
         }
-        OutgoingBody::finish(body, None).map_err(|e| from_error_code(&e, authority))?;
-
-        let response = loop {
-            match future.get() {
-                Some(result) => break result,
-                None => future.subscribe().block(),
-            }
-        };
-        let response = response
-            .map_err(|()| fail(TransportErrorKind::Other, "the response was already taken"))?
-            .map_err(|e| from_error_code(&e, authority))?;
-
-        let status = response.status();
-        let headers = response
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(&value).into_owned()))
-            .collect();
-        let incoming =
-            response.consume().map_err(|()| fail(TransportErrorKind::Other, "the response body was already taken"))?;
-        let body = read_body(&incoming, max_body, authority)?;
-        drop(IncomingBody::finish(incoming));
-        Ok(Response { status, headers, body })
     }
 
     fn monotonic(&mut self) -> Duration {
@@ -104,33 +121,130 @@ impl Io for WasiIo {
         Duration::new(now.seconds, now.nanoseconds)
     }
 
-    fn sleep(&mut self, duration: Duration) {
-        let nanos = duration.as_nanos().min(u64::MAX as u128) as u64;
-        wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
-    }
-
     fn random(&mut self) -> u64 {
         wasi::random::random::get_random_u64()
     }
 }
 
-fn read_body(incoming: &IncomingBody, max_body: usize, authority: &str) -> Result<Vec<u8>, TransportError> {
-    let stream = incoming
-        .stream()
-        .map_err(|()| fail(TransportErrorKind::Other, "the response body stream was already taken"))?;
-    let mut body = Vec::new();
+impl WasiIo {
+    /// Moves flight `index` on as far as it can go without blocking.
+    fn advance(&mut self, index: usize) {
+        let flight = &mut self.flights[index];
+        let result = match &mut flight.stage {
+            Stage::Head(future) => match future.get() {
+                None => return,
+                Some(got) => match head(got, &flight.authority) {
+                    Ok(body) => {
+                        flight.stage = Stage::Body(body);
+                        return self.advance(index);
+                    }
+                    Err(error) => Err(error),
+                },
+            },
+            Stage::Body(body) => match read_available(body, flight.max_body, &flight.authority) {
+                Ok(false) => return,
+                Ok(true) => Ok(()),
+                Err(error) => Err(error),
+            },
+        };
+        let flight = self.flights.remove(index);
+        let answer = match (result, flight.stage) {
+            (Ok(()), Stage::Body(Body { stream, body, _response, status, headers, bytes })) => {
+                drop(stream);
+                drop(IncomingBody::finish(body));
+                Ok(Response { status, headers, body: bytes })
+            }
+            (Err(error), _) => Err(error),
+            (Ok(()), Stage::Head(_)) => unreachable!("a flight completes only from its body"),
+        };
+        self.answered.push_back((flight.ticket, answer));
+    }
+}
+
+/// Builds and sends a request; the future response comes back.
+fn begin(request: &Request, timeouts: &Timeouts) -> Result<(FutureIncomingResponse, String), TransportError> {
+    let (scheme, rest) = if let Some(rest) = request.url.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else if let Some(rest) = request.url.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else {
+        return Err(fail(TransportErrorKind::Other, "only http(s) URLs can be requested"));
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let entries: Vec<(String, Vec<u8>)> =
+        request.headers.iter().map(|(name, value)| (name.clone(), value.clone().into_bytes())).collect();
+    let headers = Fields::from_list(&entries)
+        .map_err(|e| fail(TransportErrorKind::Other, format!("the host refused a request header: {e:?}")))?;
+    let outgoing = OutgoingRequest::new(headers);
+    let method = match request.method {
+        Method::Get => wasi::http::types::Method::Get,
+        Method::Post => wasi::http::types::Method::Post,
+        Method::Put => wasi::http::types::Method::Put,
+        Method::Patch => wasi::http::types::Method::Patch,
+        Method::Delete => wasi::http::types::Method::Delete,
+    };
+    let invalid = |what: &str| fail(TransportErrorKind::Other, format!("the host refused the request {what}"));
+    outgoing.set_method(&method).map_err(|()| invalid("method"))?;
+    outgoing.set_scheme(Some(&scheme)).map_err(|()| invalid("scheme"))?;
+    outgoing.set_authority(Some(authority)).map_err(|()| invalid("authority"))?;
+    outgoing.set_path_with_query(Some(if path.is_empty() { "/" } else { path })).map_err(|()| invalid("path"))?;
+
+    // A host that does not support an option keeps its own default; the
+    // operation deadline still bounds the whole call.
+    let options = RequestOptions::new();
+    let nanos = |d: Duration| Some(d.as_nanos().min(u64::MAX as u128) as u64);
+    let _ = options.set_connect_timeout(nanos(timeouts.connect));
+    let _ = options.set_first_byte_timeout(nanos(timeouts.first_byte));
+    let _ = options.set_between_bytes_timeout(nanos(timeouts.between_bytes));
+
+    let body = outgoing.body().map_err(|()| invalid("body"))?;
+    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(|e| from_error_code(&e, authority))?;
+    if let Some(bytes) = &request.body {
+        let stream = body.write().map_err(|()| invalid("body stream"))?;
+        for chunk in bytes.chunks(WRITE_CHUNK) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| from_stream_error(e, authority, "sending the request body"))?;
+        }
+    }
+    OutgoingBody::finish(body, None).map_err(|e| from_error_code(&e, authority))?;
+    Ok((future, authority.to_owned()))
+}
+
+/// The response head, and its body opened for reading.
+fn head(got: Result<Result<IncomingResponse, ErrorCode>, ()>, authority: &str) -> Result<Body, TransportError> {
+    let response = got
+        .map_err(|()| fail(TransportErrorKind::Other, "the response was already taken"))?
+        .map_err(|e| from_error_code(&e, authority))?;
+    let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(&value).into_owned()))
+        .collect();
+    let body =
+        response.consume().map_err(|()| fail(TransportErrorKind::Other, "the response body was already taken"))?;
+    let stream =
+        body.stream().map_err(|()| fail(TransportErrorKind::Other, "the response body stream was already taken"))?;
+    Ok(Body { stream, body, _response: response, status, headers, bytes: Vec::new() })
+}
+
+/// Reads what the body stream has now; `true` once the body is complete.
+fn read_available(body: &mut Body, max_body: usize, authority: &str) -> Result<bool, TransportError> {
     loop {
-        match stream.blocking_read(READ_CHUNK) {
+        match body.stream.read(READ_CHUNK) {
+            Ok(chunk) if chunk.is_empty() => return Ok(false),
             Ok(chunk) => {
-                if body.len() + chunk.len() > max_body {
+                if body.bytes.len() + chunk.len() > max_body {
                     return Err(fail(
                         TransportErrorKind::BodyTooLarge,
                         format!("the response from {authority} is larger than {max_body} bytes; refused"),
                     ));
                 }
-                body.extend_from_slice(&chunk);
+                body.bytes.extend_from_slice(&chunk);
             }
-            Err(StreamError::Closed) => return Ok(body),
+            Err(StreamError::Closed) => return Ok(true),
             Err(error) => return Err(from_stream_error(error, authority, "reading the response body")),
         }
     }

@@ -3,16 +3,23 @@
 //!
 //! Order: create teams (their new IDs are needed next) → invites (so new
 //! people can be added to teams by email) → team updates → role changes →
-//! removals last, so a run cut short has added before it took away. One
-//! failed action does not stop the others, except an unauthorized or
-//! forbidden answer: every later request would fail the same way.
+//! removals last, so a run cut short has added before it took away. The
+//! stage order is what keeps a plan safe, so it holds whatever the
+//! concurrency; within a stage the requests are independent (each touches
+//! its own team, batch or member) and run together, up to
+//! `settings.concurrency` at once. Actions are reported in plan order, not
+//! in the order answers came. One failed action does not stop the others,
+//! except an unauthorized or forbidden answer: every later request would
+//! fail the same way, so none is started (those in flight finish and are
+//! reported).
 
 use super::model::{Plan, PlannedInvite, SafetyStop};
 use super::ser;
 use crate::error::{ApiFailure, Error, FailureKind};
 use crate::gitbook::client::MAX_INVITE_BATCH;
+use crate::gitbook::lanes::{Checked, One};
 use crate::gitbook::model::Removal;
-use crate::gitbook::ops::{Invite, Invitee};
+use crate::gitbook::ops::{self, Call, Invite, Invitee};
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::role::role_or_guest_name;
@@ -164,15 +171,30 @@ fn founding_members(plan: &Plan, title: &TeamTitle) -> Vec<GitBookId> {
 }
 
 /// Creates the missing teams, each with its existing members in the same
-/// request; returns the new IDs by title key.
+/// request; returns the new IDs by title key. A creation whose answer was
+/// lost is looked up by title before any repeat (see
+/// [`Client::create_team`]).
 fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -> HashMap<TitleKey, GitBookId> {
     let mut created = HashMap::new();
-    for title in &plan.create_teams {
-        if log.stopped() {
-            break;
-        }
-        let members = founding_members(plan, title);
-        let result = client.create_team(title, &members).and_then(|team| {
+    if log.stopped() {
+        return created;
+    }
+    let settings = client.settings().clone();
+    let founders: Vec<Vec<GitBookId>> = plan.create_teams.iter().map(|title| founding_members(plan, title)).collect();
+    let mut lanes: Vec<_> = plan
+        .create_teams
+        .iter()
+        .zip(&founders)
+        .map(|(title, members)| {
+            Checked::new(ops::create_team(&settings, title, members), move |client: &mut Client<'_, I>| {
+                client.find_team_by_title(title)
+            })
+        })
+        .collect();
+    client.run_all(&mut lanes);
+    for ((title, members), lane) in plan.create_teams.iter().zip(&founders).zip(lanes) {
+        let Some(result) = lane.into_result() else { continue };
+        let result = result.and_then(|team| {
             let id = GitBookId::parse("team-id", &team.id).map_err(|_| {
                 failure(
                     "create team",
@@ -193,18 +215,34 @@ fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -
     created
 }
 
+/// Runs independent calls together; each result in the calls' order, `None`
+/// for a call never started because the run stopped.
+fn run_stage<T, I: Io>(client: &mut Client<'_, I>, calls: Vec<Call<T>>) -> Vec<Option<Result<T, Error>>> {
+    let mut lanes: Vec<One<T>> = calls.into_iter().map(One::new).collect();
+    client.run_all(&mut lanes);
+    lanes.into_iter().map(One::into_result).collect()
+}
+
 /// Sends the invites in batches of at most [`MAX_INVITE_BATCH`], each
 /// person with their own role; returns the emails whose invite failed.
 fn invite<I: Io>(client: &mut Client<'_, I>, plan: &Plan, sso: bool, log: &mut Log) -> HashSet<Email> {
     let mut failed = HashSet::new();
-    for batch in plan.invites.chunks(MAX_INVITE_BATCH) {
-        if log.stopped() {
-            break;
-        }
-        let with_roles = batch.iter().map(|i| Invitee { email: i.email.clone(), role: i.role }).collect();
-        let invite = Invite { emails: vec![], with_roles, default_role: plan.default_role, sso };
-        match client.invite(&invite) {
-            Ok(result) => {
+    if log.stopped() {
+        return failed;
+    }
+    let batches: Vec<&[PlannedInvite]> = plan.invites.chunks(MAX_INVITE_BATCH).collect();
+    let calls = batches
+        .iter()
+        .map(|batch| {
+            let with_roles = batch.iter().map(|i| Invitee { email: i.email.clone(), role: i.role }).collect();
+            let invite = Invite { emails: vec![], with_roles, default_role: plan.default_role, sso };
+            ops::invite(client.settings(), &invite)
+        })
+        .collect();
+    for (batch, result) in batches.into_iter().zip(run_stage(client, calls)) {
+        match result {
+            None => {}
+            Some(Ok(result)) => {
                 // GitBook lists the new users in request order.
                 let ids = (result.user_ids.len() == batch.len()).then_some(&result.user_ids);
                 for (n, PlannedInvite { email, role }) in batch.iter().enumerate() {
@@ -218,7 +256,7 @@ fn invite<I: Io>(client: &mut Client<'_, I>, plan: &Plan, sso: bool, log: &mut L
                     log.record(ActionKind::Invite, email.to_string(), Ok(detail));
                 }
             }
-            Err(error) => {
+            Some(Err(error)) => {
                 for PlannedInvite { email, .. } in batch {
                     failed.insert(email.clone());
                     log.record(ActionKind::Invite, email.to_string(), Err(error.clone()));
@@ -238,17 +276,26 @@ fn update_teams<I: Io>(
     failed_invites: &HashSet<Email>,
     log: &mut Log,
 ) {
+    /// What one planned update comes to before anything is sent.
+    enum Step {
+        /// Settled without a request (with its report).
+        Done(Result<String, Error>),
+        /// A request, and the counts its report names.
+        Send { call: usize, added: usize, removed: usize, dropped: usize },
+    }
+    if log.stopped() {
+        return;
+    }
+    let mut calls = Vec::new();
+    let mut steps = Vec::new();
     for update in &plan.team_updates {
-        if log.stopped() {
-            break;
-        }
         let id = update.team_id.clone().or_else(|| created.get(&update.title.key()).cloned());
         let target = match &id {
             Some(id) => format!("{} ({id})", update.title.as_str()),
             None => update.title.as_str().to_owned(),
         };
         let Some(id) = id else {
-            log.record(ActionKind::UpdateTeam, target, Err(not_created(&update.title)));
+            steps.push((target, Step::Done(Err(not_created(&update.title)))));
             continue;
         };
         // A team this run created already has its existing members.
@@ -259,32 +306,51 @@ fn update_teams<I: Io>(
             .filter(|m| !(founded && matches!(m, MemberRef::Id(_))))
             .cloned()
             .partition(|m| !matches!(m, MemberRef::Email(email) if failed_invites.contains(email)));
-        if founded && add.is_empty() && update.remove.is_empty() {
-            let detail = match dropped.len() {
-                0 => "its members were added when it was created".to_owned(),
-                n => format!("its members were added when it was created; {n} not added because their invite failed"),
+        if add.is_empty() && update.remove.is_empty() {
+            let detail = match (founded, dropped.len()) {
+                (true, 0) => "its members were added when it was created".to_owned(),
+                (true, n) => {
+                    format!("its members were added when it was created; {n} not added because their invite failed")
+                }
+                // Nothing left to send: everyone it would add failed their invite.
+                (false, n) => format!("0 added, 0 removed; {n} not added because their invite failed"),
             };
-            log.record(ActionKind::UpdateTeam, target, Ok(detail));
+            steps.push((target, Step::Done(Ok(detail))));
             continue;
         }
         let remove: Vec<MemberRef> = update.remove.iter().cloned().map(MemberRef::Id).collect();
-        let result = client.update_team_members(&id, &add, &remove).map(|()| {
-            let mut detail = format!("{} added, {} removed", add.len(), update.remove.len());
-            if !dropped.is_empty() {
-                detail.push_str(&format!("; {} not added because their invite failed", dropped.len()));
+        calls.push(ops::update_team_members(client.settings(), &id, &add, &remove));
+        let step =
+            Step::Send { call: calls.len() - 1, added: add.len(), removed: remove.len(), dropped: dropped.len() };
+        steps.push((target, step));
+    }
+    let mut results = run_stage(client, calls);
+    for (target, step) in steps {
+        let result = match step {
+            Step::Done(result) => result,
+            Step::Send { call, added, removed, dropped } => {
+                let Some(result) = results[call].take() else { continue };
+                result.map(|()| {
+                    let mut detail = format!("{added} added, {removed} removed");
+                    if dropped > 0 {
+                        detail.push_str(&format!("; {dropped} not added because their invite failed"));
+                    }
+                    detail
+                })
             }
-            detail
-        });
+        };
         log.record(ActionKind::UpdateTeam, target, result);
     }
 }
 
 fn change_roles<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) {
-    for change in &plan.role_changes {
-        if log.stopped() {
-            break;
-        }
-        let result = client.set_member_role(&change.user_id, change.to).map(|_| {
+    if log.stopped() {
+        return;
+    }
+    let calls = plan.role_changes.iter().map(|c| ops::set_member_role(client.settings(), &c.user_id, c.to)).collect();
+    for (change, result) in plan.role_changes.iter().zip(run_stage(client, calls)) {
+        let Some(result) = result else { continue };
+        let result = result.map(|_| {
             format!("role changed from {} to {}", role_or_guest_name(change.from), role_or_guest_name(change.to))
         });
         log.record(ActionKind::ChangeRole, format!("{} ({})", change.email, change.user_id), result);
@@ -292,11 +358,13 @@ fn change_roles<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) {
 }
 
 fn remove_members<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) {
-    for removal in &plan.removals {
-        if log.stopped() {
-            break;
-        }
-        let result = client.remove_member(&removal.user_id).map(|outcome| match outcome {
+    if log.stopped() {
+        return;
+    }
+    let calls = plan.removals.iter().map(|r| ops::remove_member(client.settings(), &r.user_id)).collect();
+    for (removal, result) in plan.removals.iter().zip(run_stage(client, calls)) {
+        let Some(result) = result else { continue };
+        let result = result.map(|outcome| match outcome {
             Removal::Deleted => "removed from the organization".to_owned(),
             Removal::NotAMember => "was no longer a member".to_owned(),
             Removal::ApprovalRequested => "removal sent to the organization's admins for approval".to_owned(),

@@ -232,8 +232,8 @@ fn read_plan_apply_end_to_end() {
     let ann = member("uann", "ann@example.com", Some(Role::Read));
     let settings = settings();
     let mut io = ScriptedIo::new([
-        json(200, &json!({"items": [ann], "count": 1}).to_string()),
         json(200, r#"{"items":[{"id":"teng","title":"Engineering","members":0}],"count":1}"#),
+        json(200, &json!({"items": [ann], "count": 1}).to_string()),
         json(200, r#"{"items":[],"count":0}"#),
         json(200, r#"{"users":["ubob"],"invited":1}"#),
         json(204, ""),

@@ -3,8 +3,10 @@
 //! members would cost a walk per team for nothing).
 
 use crate::error::{ApiFailure, Error, FailureKind};
-use crate::gitbook::model::{email_matches, Member, Team};
-use crate::gitbook::ops::MemberFilter;
+use crate::gitbook::flight::Lane;
+use crate::gitbook::lanes::Walk;
+use crate::gitbook::model::{email_matches, Member, Team, TeamMember};
+use crate::gitbook::ops::{self, MemberFilter, MAX_PAGE_LIMIT};
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::role::Role;
@@ -52,18 +54,60 @@ impl From<Member> for CurrentMember {
 /// Reads every member, every team, and the members of each team whose title
 /// is one of `wanted_titles` (case-insensitive). Two teams sharing a wanted
 /// title are a conflict naming both: the sync could not tell which to fill.
+///
+/// The team list comes first (one page for most organizations): the team
+/// reads need its IDs. Then the member walk, a chain of pages that cannot be
+/// split, runs beside the managed teams' reads, within the client's
+/// concurrency.
 pub fn read_state<I: Io>(client: &mut Client<'_, I>, wanted_titles: &[TeamTitle]) -> Result<State, Error> {
-    let mut members = Vec::new();
-    client.for_each_member_page(&MemberFilter::default(), |page, _| {
-        members.extend(page.into_iter().map(CurrentMember::from));
-        true
-    })?;
     let teams = client.list_teams(None)?;
-    let mut team_members = BTreeMap::new();
-    for team in managed_teams(&teams, wanted_titles)? {
-        let ids = client.list_team_member_ids(&team)?;
-        team_members.insert(team.as_str().to_owned(), ids);
+    let managed = managed_teams(&teams, wanted_titles)?;
+    let mut members = Vec::new();
+    let mut ids: Vec<Vec<String>> = vec![Vec::new(); managed.len()];
+    let filter = MemberFilter::default();
+    let mut member_walk = Walk::new(
+        "list members",
+        |settings, page| ops::list_members_page(settings, &filter, page, MAX_PAGE_LIMIT),
+        |page: Vec<Member>, _| {
+            members.extend(page.into_iter().map(CurrentMember::from));
+            true
+        },
+    );
+    let mut team_walks: Vec<_> = managed
+        .iter()
+        .zip(ids.iter_mut())
+        .map(|(team, ids)| {
+            Walk::new(
+                "list team members",
+                move |settings, page| ops::list_team_members_page(settings, team, page),
+                move |page: Vec<TeamMember>, _| {
+                    ids.extend(page.into_iter().map(|m| m.organization.id));
+                    true
+                },
+            )
+        })
+        .collect();
+    let mut lanes: Vec<&mut dyn Lane<I>> = vec![&mut member_walk];
+    lanes.extend(team_walks.iter_mut().map(|walk| walk as &mut dyn Lane<I>));
+    client.run(&mut lanes);
+    let results: Vec<_> = std::iter::once(member_walk.into_result())
+        .chain(team_walks.into_iter().map(|walk| walk.into_result()))
+        .collect();
+    // An unauthorized answer stops the run, leaving later lanes unread:
+    // their walk's error is the one to report. A state with any lane unread
+    // is never returned, whatever happened.
+    let mut unread = false;
+    for result in results {
+        match result {
+            Some(Ok(())) => {}
+            Some(Err(error)) => return Err(error),
+            None => unread = true,
+        }
     }
+    if unread {
+        return Err(failure(FailureKind::InvalidResponse, "the read stopped before every list was read".to_owned()));
+    }
+    let team_members = managed.iter().map(|id| id.as_str().to_owned()).zip(ids).collect();
     Ok(State { members, teams, team_members })
 }
 
