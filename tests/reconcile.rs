@@ -7,7 +7,7 @@ mod common;
 use common::{plan_options as options, World, TOKEN};
 use host_test::bindings::exports::gitbook::directory_sync::reconcile::{ActionKind, PlanOptions, Strategy, SyncPlan};
 use host_test::bindings::exports::gitbook::directory_sync::types::{Error, Role};
-use host_test::standin::{Fault, FaultKind, Org, Role as StandInRole, StandIn};
+use host_test::standin::{Fault, FaultKind, Org, RateLimit, Role as StandInRole, StandIn};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -315,4 +315,95 @@ fn apply_refuses_a_push_plan_that_removes_and_sends_nothing() {
     assert_eq!(common::invalid_field(error), "plan.removals[0]");
     assert_eq!(world.requests().len(), before, "nothing is sent");
     assert!(world.standin.member_by_email("dave@acme.test").is_some());
+}
+
+// Concurrency: the same plan and the same requests, several at a time.
+
+/// Plans and applies `snapshot` at `concurrency`; the report's counts and
+/// the requests GitBook received.
+fn reconcile_at(world: &mut World, snapshot: &Value, concurrency: u32) -> usize {
+    world.settings.concurrency = Some(concurrency);
+    let mut limits = options(Strategy::Sync);
+    limits.max_removals = Some(1_000);
+    limits.max_removal_percent = Some(100.0);
+    world.standin.clear_requests();
+    let planned = plan(world, snapshot, &limits).unwrap();
+    let report = world.reconcile(|s, r, settings| r.call_apply(s, settings, &planned)).unwrap();
+    assert_eq!((report.failed, report.not_attempted), (0, 0), "{report:?}");
+    world.standin.request_count()
+}
+
+/// Every member's email and role, and every team's title and member
+/// emails: what a reconcile is for.
+fn outcome(standin: &StandIn) -> (BTreeMap<String, String>, BTreeMap<String, Vec<String>>) {
+    let members = standin.members();
+    let email = |id: &String| members.iter().find(|m| &m.id == id).map(|m| m.email.clone()).unwrap_or_default();
+    let roles = members.iter().map(|m| (m.email.clone(), role_name(m.role).to_owned())).collect();
+    let teams = standin
+        .teams()
+        .iter()
+        .map(|t| {
+            let mut emails: Vec<String> = t.member_ids.iter().map(email).collect();
+            emails.sort();
+            (t.title.clone(), emails)
+        })
+        .collect();
+    (roles, teams)
+}
+
+#[test]
+fn at_concurrency_8_requests_overlap_and_gitbook_ends_as_a_serial_run_leaves_it() {
+    let org = || Org::generated("acme", TOKEN, 300, 10);
+    let (mut serial, mut parallel) = (World::new(org()), World::new(org()));
+    let snapshot = drifted_mirror(&serial.standin, 12);
+    for world in [&serial, &parallel] {
+        // Long enough that requests sent together are processed together.
+        world.standin.set_latency(std::time::Duration::from_millis(15));
+    }
+    let serial_requests = reconcile_at(&mut serial, &snapshot, 1);
+    let parallel_requests = reconcile_at(&mut parallel, &snapshot, 8);
+    assert_eq!(serial.standin.max_in_flight(), 1, "concurrency 1 is one request at a time");
+    let most = parallel.standin.max_in_flight();
+    assert!((4..=8).contains(&most), "at concurrency 8 the stand-in saw {most} requests at once");
+    assert_eq!(parallel_requests, serial_requests, "the same requests, no extra");
+    assert_eq!(outcome(&parallel.standin), outcome(&serial.standin));
+}
+
+#[test]
+fn the_host_caps_requests_in_flight_whatever_the_guest_asks_for() {
+    let mut world = World::with_host(Org::generated("acme", TOKEN, 300, 10), |host| host.max_requests_in_flight = 2);
+    let snapshot = drifted_mirror(&world.standin, 12);
+    world.standin.set_latency(std::time::Duration::from_millis(15));
+    reconcile_at(&mut world, &snapshot, 16);
+    assert_eq!(world.standin.max_in_flight(), 2, "host policy beats guest wish");
+}
+
+/// A reconcile of 300 members in 20 teams with 20 people drifting, against
+/// a stand-in that allows `limit` requests a second; the requests it
+/// received and the 429s among them.
+fn rate_limited_reconcile(limit: u32, headers_on_every_answer: bool) -> (usize, usize, usize) {
+    let mut world = World::new(Org::generated("acme", TOKEN, 300, 20));
+    let snapshot = drifted_mirror(&world.standin, 20);
+    let floor = reconcile_at(&mut World::new(Org::generated("acme", TOKEN, 300, 20)), &snapshot, 1);
+    world.standin.set_rate_limit(Some(RateLimit { limit, window_secs: 1, headers_on_every_answer }));
+    let sent = reconcile_at(&mut world, &snapshot, 8);
+    (floor, sent, world.standin.rate_limited_count())
+}
+
+#[test]
+fn with_remaining_on_every_answer_requests_stay_within_the_window_and_429s_stay_under_2_percent() {
+    let (floor, sent, limited) = rate_limited_reconcile(20, true);
+    assert!(floor > 3 * 20, "the job spans several windows ({floor} requests)");
+    assert!(limited * 50 <= floor, "{limited} 429s for a floor of {floor}");
+    assert_eq!(sent, floor + limited, "each 429 cost exactly one repeat");
+}
+
+#[test]
+fn with_only_429s_to_go_by_the_job_still_completes_and_each_429_pauses_everyone() {
+    let (floor, sent, limited) = rate_limited_reconcile(20, false);
+    assert_eq!(sent, floor + limited, "each 429 cost exactly one repeat");
+    // Only the requests already in flight when a window ran out (at most the
+    // concurrency) can meet its 429: everyone else waits for the reset.
+    let windows = floor.div_ceil(20) + 1;
+    assert!(limited <= windows * 8, "{limited} 429s over about {windows} windows");
 }

@@ -68,6 +68,10 @@ pub struct HostConfig {
     /// Pass the guest's stdout/stderr through (the demo) or capture them
     /// (tests inspect them).
     pub inherit_stdio: bool,
+    /// Outgoing requests in flight at once per call, whatever concurrency
+    /// the guest asks for: host policy beats guest wish. A request holds its
+    /// place until its response body is done with.
+    pub max_requests_in_flight: usize,
 }
 
 impl HostConfig {
@@ -80,6 +84,7 @@ impl HostConfig {
             call_deadline: Duration::from_secs(600),
             max_request_timeout: Duration::from_secs(60),
             inherit_stdio: false,
+            max_requests_in_flight: 16,
         }
     }
 }
@@ -202,7 +207,8 @@ impl Host {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             outbound: OutboundPolicy::new(self.config.allowed_authorities.clone(), self.config.max_request_timeout)
-                .until(deadline.instant()),
+                .until(deadline.instant())
+                .in_flight_at_most(self.config.max_requests_in_flight),
             limits: StoreLimitsBuilder::new().memory_size(self.config.max_memory_bytes).instances(4).build(),
         };
         let mut store = Store::new(&self.engine, state);

@@ -5,6 +5,10 @@
 //! interruption only stops guest code, so without that cap a server that
 //! never answers would hold a guest blocked in host I/O past the deadline.
 //!
+//! Requests in flight are capped per call: the guest's concurrency setting
+//! is a wish, and a request waits here for a place (held until its response
+//! body is dropped) before it is sent.
+//!
 //! Every response body is counted as the guest pulls it (see
 //! [`CountingBody`]), so tests can check how much of a huge answer a guest
 //! actually read rather than what the server managed to push into sockets.
@@ -17,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
 pub struct OutboundPolicy {
@@ -26,12 +31,25 @@ pub struct OutboundPolicy {
     deadline: Option<Instant>,
     /// Response-body bytes handed to the guest so far, over every request.
     body_bytes: Arc<AtomicU64>,
+    /// Places for requests in flight.
+    in_flight: Arc<Semaphore>,
 }
 
 impl OutboundPolicy {
     pub fn new(allowed: Vec<String>, max_timeout: Duration) -> OutboundPolicy {
         let allowed = allowed.into_iter().map(|a| a.to_ascii_lowercase()).collect();
-        OutboundPolicy { allowed, max_timeout, deadline: None, body_bytes: Arc::default() }
+        OutboundPolicy {
+            allowed,
+            max_timeout,
+            deadline: None,
+            body_bytes: Arc::default(),
+            in_flight: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
+        }
+    }
+
+    /// At most `n` requests of this call in flight at once (at least 1).
+    pub fn in_flight_at_most(self, n: usize) -> OutboundPolicy {
+        OutboundPolicy { in_flight: Arc::new(Semaphore::new(n.clamp(1, Semaphore::MAX_PERMITS))), ..self }
     }
 
     /// Response-body bytes the guest has taken so far (what it read, plus at
@@ -93,16 +111,21 @@ impl WasiHttpHooks for OutboundPolicy {
         let allowed = Self::authority_of(&request).is_some_and(|a| self.allows(&a));
         let options = self.cap(options, Instant::now());
         let counter = self.body_bytes.clone();
+        let places = self.in_flight.clone();
         Box::new(async move {
             if !allowed {
                 return Err(Error::HttpRequestDenied);
             }
+            // The semaphore is never closed, so acquiring only waits.
+            let place = places.acquire_owned().await.map_err(|_| Error::HttpRequestDenied)?;
             // Past the deadline the call's outcome is already the host's
             // (see `deadline.rs`); this answer only has to release the guest.
             let Some(options) = options else { return Err(Error::ConnectionTimeout) };
             let (response, io) = wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
             Ok((
-                response.map(|body| CountingBody { inner: body.boxed_unsync(), count: counter }.boxed_unsync()),
+                response.map(|body| {
+                    CountingBody { inner: body.boxed_unsync(), count: counter, _place: place }.boxed_unsync()
+                }),
                 Box::new(io) as Box<dyn std::future::Future<Output = Result<(), Error>> + Send>,
             ))
         })
@@ -116,6 +139,8 @@ impl WasiHttpHooks for OutboundPolicy {
 struct CountingBody {
     inner: WasiBody,
     count: Arc<AtomicU64>,
+    /// The request's place among those in flight, given back with the body.
+    _place: OwnedSemaphorePermit,
 }
 
 impl Body for CountingBody {

@@ -46,6 +46,10 @@
 //!   the non-idempotent `PUT /teams` create a second team. `Fault::on_path_ending("PUT",
 //!   "/teams", kind, n)` aims them at team creation only.
 //!
+//! * Load: `StandIn::max_in_flight()` is the most requests processed at once;
+//!   `StandIn::set_rate_limit(Some(RateLimit { .. }))` enforces a fixed-window limit (see
+//!   `ratelimit`), and `rate_limited_count()` counts the 429s it sent.
+//!
 //! # Modelled, not in the spec
 //! Rules a reader should treat as assumptions, modelled on GitBook's guides and observed
 //! behaviour rather than stated by the spec:
@@ -91,6 +95,12 @@
 //!   400. Bodies over 64 MiB are a 413.
 //! * Authentication: a missing or wrong `Authorization: Bearer <token>` is a 401; another
 //!   organization id is a 404, a known path with another method a 405 with `Allow`.
+//! * Rate limits (only when `set_rate_limit` is called): a fixed window aligned to the
+//!   Unix clock, a 429 past the limit with `X-RateLimit-Limit`, `-Remaining: 0` and
+//!   `-Reset` (integer Unix seconds; GitBook documents `X-RateLimit-Reset` on 429), and,
+//!   with `headers_on_every_answer`, the three headers on every answer (not documented
+//!   either way by GitBook). The rate limit is checked before faults and authentication,
+//!   and a refused request is recorded with the fault "rate limited (429)".
 //! * Rate-limit faults send `X-RateLimit-Reset` as Unix seconds, or `Retry-After`.
 //! * A request is recorded before anything else, including before the token check; fault
 //!   rules are consulted next, before the token check too, as they model the network.
@@ -105,6 +115,7 @@ mod org;
 mod pagination;
 mod pipeline;
 mod query;
+mod ratelimit;
 mod record;
 mod render;
 mod reply;
@@ -117,13 +128,14 @@ mod time;
 #[cfg(test)]
 mod tests;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use faults::{Fault, FaultKind};
 pub use model::{MemberState, Role, TeamRole, TeamState};
 pub use org::{Org, DEFAULT_MAX_INVITE_BATCH};
+pub use ratelimit::RateLimit;
 pub use record::RecordedRequest;
 
 use faults::FaultQueue;
@@ -157,6 +169,9 @@ impl StandIn {
             faults: Mutex::new(FaultQueue::default()),
             latency: Mutex::new(Duration::ZERO),
             refuse_unknown_fields: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            rate_limit: Mutex::new(None),
         });
         let server = Server::start(Arc::clone(&shared), port)?;
         Ok(StandIn { shared, server })
@@ -187,6 +202,26 @@ impl StandIn {
 
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
+    }
+
+    /// The most requests the stand-in was processing at once (from arrival
+    /// to answer, latency included) since it started or the last reset.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn reset_max_in_flight(&self) {
+        self.shared.max_in_flight.store(0, Ordering::SeqCst);
+    }
+
+    /// Enforces a rate limit from now on (`None`: none); see [`RateLimit`].
+    pub fn set_rate_limit(&self, rule: Option<RateLimit>) {
+        *lock(&self.shared.rate_limit) = rule.map(ratelimit::Window::new);
+    }
+
+    /// Requests refused with 429 by the rate limit since it was set.
+    pub fn rate_limited_count(&self) -> usize {
+        lock(&self.shared.rate_limit).as_ref().map_or(0, |w| w.refused)
     }
 
     /// A fixed delay added to every response from now on (zero to turn it off).

@@ -2,11 +2,12 @@
 //! check the token, route it, add the configured latency. Also owns the state shared by
 //! the server and the `StandIn` handle.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::faults::{FaultKind, FaultQueue};
+use super::ratelimit::{Verdict, Window};
 use super::record::RecordedRequest;
 use super::reply::Reply;
 use super::routes::{dispatch, OrgConfig};
@@ -22,6 +23,19 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<FaultQueue>,
     pub(crate) latency: Mutex<Duration>,
     pub(crate) refuse_unknown_fields: AtomicBool,
+    /// Requests being processed now, and the most at once so far.
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) max_in_flight: AtomicUsize,
+    pub(crate) rate_limit: Mutex<Option<Window>>,
+}
+
+/// Counts a request in flight from arrival to answer (or drop).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Locks a mutex even if a panicking request poisoned it: the data is still usable for
@@ -44,6 +58,30 @@ impl Shared {
 
     /// Processes a request to completion. Never holds a lock across an `.await`.
     pub(crate) async fn process(&self, mut req: RecordedRequest) -> Outcome {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let _in_flight = InFlight(&self.in_flight);
+        let verdict = lock(&self.rate_limit).as_mut().map(Window::admit);
+        let limit_headers = match verdict {
+            Some(Verdict::Refuse(reply)) => {
+                req.fault = Some("rate limited (429)".to_owned());
+                self.record(req);
+                return Outcome::Reply(reply);
+            }
+            Some(Verdict::Serve(headers)) => headers,
+            None => Vec::new(),
+        };
+        let outcome = self.process_admitted(req).await;
+        match outcome {
+            Outcome::Reply(mut reply) => {
+                reply.headers.extend(limit_headers);
+                Outcome::Reply(reply)
+            }
+            Outcome::Drop => Outcome::Drop,
+        }
+    }
+
+    async fn process_admitted(&self, mut req: RecordedRequest) -> Outcome {
         let fault = lock(&self.faults).take(&req.method, &req.path);
         req.fault = fault.as_ref().map(FaultKind::describe);
         self.record(req.clone());
