@@ -392,3 +392,55 @@ fn sync_refuses_a_mass_removal() {
     assert!(run.stderr.contains("refused by the deletion safety check"), "{}", run.stderr);
     assert!(cli.standin.requests().iter().all(|r| r.method == "GET"), "nothing was changed");
 }
+
+/// The stand-in's members as a snapshot, less `leavers` readers, plus
+/// `joiners` newcomers.
+fn drifted_snapshot(standin: &StandIn, leavers: usize, joiners: usize) -> String {
+    let mut left = 0;
+    let mut users: Vec<Value> = Vec::new();
+    for member in standin.members() {
+        let role = member.role.map_or("guest", |r| r.as_str());
+        if role == "read" && left < leavers {
+            left += 1;
+            continue;
+        }
+        users.push(serde_json::json!({"email": member.email, "role": role}));
+    }
+    users.extend((0..joiners).map(|n| serde_json::json!({"email": format!("joiner{n}@example.test")})));
+    serde_json::json!({"users": users}).to_string()
+}
+
+#[test]
+fn sync_runs_requests_side_by_side_at_the_concurrency_asked_for() {
+    let org = || Org::generated("acme", TOKEN, 300, 10);
+    let (serial, parallel) = (Cli::new(org()), Cli::new(org()));
+    let snapshot = drifted_snapshot(&serial.standin, 12, 12);
+    let mut outcomes = Vec::new();
+    for (cli, concurrency) in [(&serial, "1"), (&parallel, "8")] {
+        // Long enough that requests sent together are processed together.
+        cli.standin.set_latency(std::time::Duration::from_millis(30));
+        let args =
+            ["--allow-insecure-http", "sync", "-", "--strategy", "sync", "--apply", "--concurrency", concurrency];
+        let run = cli.run_with(&[], &args, &snapshot);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stdout.contains("24 ok, 0 failed"), "{}", run.stdout);
+        let mut emails: Vec<String> = cli.standin.members().into_iter().map(|m| m.email).collect();
+        emails.sort();
+        outcomes.push((cli.standin.request_count(), emails));
+    }
+    assert_eq!(serial.standin.max_in_flight(), 1);
+    let most = parallel.standin.max_in_flight();
+    assert!((4..=8).contains(&most), "under the wasmtime CLI the stand-in saw {most} requests at once");
+    assert_eq!(outcomes[0], outcomes[1], "the same requests and the same organization");
+}
+
+#[test]
+fn a_concurrency_out_of_range_exits_2_and_sends_nothing() {
+    let cli = Cli::sample();
+    for bad in ["0", "65", "many"] {
+        let run = cli.run(&["members", "list", "--concurrency", bad]);
+        assert_eq!(run.code, 2, "{bad}: {}", run.stderr);
+        assert!(run.stderr.contains("--concurrency must be a whole number from 1 to 64"), "{}", run.stderr);
+    }
+    assert_eq!(cli.standin.request_count(), 0);
+}

@@ -20,7 +20,9 @@
 //   `--map` or `--instantiation` flag is needed.
 // - The shim's Node HTTP client is synchronous: a call blocks this thread
 //   until GitBook answers, so the GitBook API (or a local stand-in) must not
-//   be served from this same process.
+//   be served from this same process. Within a call, the requests the
+//   component keeps in flight (`settings.concurrency`) do overlap: the shim
+//   sends them from its worker and `poll` waits on all of them.
 // - A WIT `result` error is thrown as a ComponentError whose `payload` is the
 //   WIT `error` variant: `{tag: "unauthorized", val: {operation, status, …}}`.
 //   u64 fields (`elapsedMs`, `retryAfterMs`, `count`) are BigInts.

@@ -45,6 +45,7 @@ from wasmtime.component import (
 
 DEFAULT_WASM = Path(__file__).resolve().parents[2] / "target/wasm32-wasip2/release/gitbook_directory_sync.wasm"
 CLIENT = "gitbook:directory-sync/client@0.2.0"
+RECONCILE = "gitbook:directory-sync/reconcile@0.2.0"
 
 
 class GitBookError(Exception):
@@ -188,16 +189,16 @@ class DirectorySync:
         self.linker.add_wasip2()      # wasi:cli, clocks, random, io, filesystem (nothing preopened)
         self.linker.add_wasi_http()   # wasi:http/types + outgoing-handler, Wasmtime's HTTP client
 
-    def call(self, name: str, *args: Any) -> Any:
+    def call(self, name: str, *args: Any, interface: str = CLIENT) -> Any:
         store = Store(self.engine)
         wasi = WasiConfig()           # no environment, no arguments, no directories
         wasi.inherit_stderr()
         store.set_wasi(wasi)
         store.set_wasi_http()
         instance = self.linker.instantiate(store, self.component)
-        func = instance.get_func(store, instance.get_export_index(store, name, instance.get_export_index(store, CLIENT)))
+        func = instance.get_func(store, instance.get_export_index(store, name, instance.get_export_index(store, interface)))
         if func is None:
-            raise AttributeError(f"{CLIENT} exports no function {name}")
+            raise AttributeError(f"{interface} exports no function {name}")
         fty = func.type(store)
         params = [to_wasm(ty, arg) for (_, ty), arg in zip(fty.params, (self.settings, *args))]
         result = from_wasm(fty.result, func(store, *params))
@@ -226,6 +227,12 @@ class DirectorySync:
 
     def remove_member(self, user_id: str) -> str:
         return self.call("remove-member", user_id)
+
+    def plan(self, snapshot: str, strategy: str = "push") -> dict:
+        """A reconcile plan (reads only) for a snapshot given as JSON text."""
+        options = {"strategy": strategy, "max_removals": None, "max_removal_percent": None,
+                   "allow_mass_removal": False}
+        return self.call("plan", snapshot, options, interface=RECONCILE)
 
 
 def main(argv: list[str] | None = None) -> int:

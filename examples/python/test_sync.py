@@ -166,3 +166,38 @@ def test_script_invalid_input(standin, component_path):
     out = run_script(standin, "--invite", "not-an-email")
     assert out.returncode == 2
     assert re.search(r"^invalid input: emails\[0\]: .*not-an-email.* \(nothing was sent\)$", out.stderr, re.M)
+
+
+def max_in_flight_of_a_plan(component_path: str, concurrency: int) -> tuple[int, int]:
+    """Plans a mirror of 300 members in 10 teams through wasmtime-py against a stand-in
+    that takes 40 ms an answer; returns (requests, most requests in flight at once) as
+    the stand-in counted them."""
+    child = subprocess.Popen([HOST_TEST, "standin", "--port", "0", "--members", "300", "--teams", "10",
+                              "--latency-ms", "40", "--until-stdin-closes"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = child.stdout.readline().strip()
+        titles = [t["title"] for t in _teams(url)]
+        snapshot = json.dumps({"users": [], "rules": {"groupTeams": {t: t for t in titles}}})
+        plan = DirectorySync(settings(url, concurrency=concurrency), component_path).plan(snapshot)
+        assert plan["current_members"] == 300
+    finally:
+        # Closing its input makes the stand-in print its counts and exit.
+        _, stderr = child.communicate(timeout=30)
+    stats = json.loads(stderr.strip().splitlines()[-1])
+    return stats["requests"], stats["maxInFlight"]
+
+
+def _teams(url: str) -> list[dict]:
+    request = urllib.request.Request(f"{url}/v1/orgs/acme/teams", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["items"]
+
+
+def test_wasmtime_py_keeps_several_requests_in_flight_when_asked(component_path):
+    # The plan reads the member list beside the ten teams' member lists.
+    serial_requests, serial_most = max_in_flight_of_a_plan(component_path, 1)
+    requests, most = max_in_flight_of_a_plan(component_path, 8)
+    assert serial_most == 1
+    assert requests == serial_requests, "the same reads, only sooner"
+    assert most >= 4, f"wasmtime-py overlapped only {most} requests"

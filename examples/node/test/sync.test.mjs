@@ -11,7 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-import { client, events } from "../generated/gitbook_directory_sync.js";
+import { client, events, reconcile } from "../generated/gitbook_directory_sync.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const exampleDir = path.resolve(here, "..");
@@ -242,5 +242,46 @@ describe("sync.mjs", () => {
     const out = run(["--invite", "not-an-email"]);
     assert.equal(out.status, 2);
     assert.match(out.stderr, /^invalid input: emails\[0\]: .*not-an-email.* \(nothing was sent\)$/m);
+  });
+});
+
+describe("requests in flight under jco", () => {
+  /**
+   * Plans a mirror of 300 members in 10 teams against a stand-in that takes 40 ms an
+   * answer; returns the stand-in's own counts: requests, and the most in flight at once.
+   */
+  async function planAt(concurrency) {
+    const child = spawn(
+      hostTest,
+      ["standin", "--port", "0", "--members", "300", "--teams", "10", "--latency-ms", "40", "--until-stdin-closes"],
+      { stdio: ["pipe", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdout.resume();
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const lines = createInterface({ input: child.stdout });
+    const url = (await new Promise((resolve) => lines.once("line", resolve))).trim();
+    try {
+      const response = await fetch(`${url}/v1/orgs/acme/teams`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const titles = (await response.json()).items.map((t) => t.title);
+      const snapshot = JSON.stringify({ users: [], rules: { groupTeams: Object.fromEntries(titles.map((t) => [t, t])) } });
+      const options = { strategy: "push", maxRemovals: undefined, maxRemovalPercent: undefined, allowMassRemoval: false };
+      const plan = reconcile.plan(settingsFor(url, { concurrency }), snapshot, options);
+      assert.equal(plan.currentMembers, 300);
+    } finally {
+      // Closing its input makes the stand-in print its counts and exit.
+      child.stdin.end();
+      await exited;
+    }
+    return JSON.parse(stderr.trim().split("\n").at(-1));
+  }
+
+  it("keeps several requests in flight when asked, though the call blocks this thread", async () => {
+    const serial = await planAt(1);
+    const asked = await planAt(8);
+    assert.equal(serial.maxInFlight, 1);
+    assert.equal(asked.requests, serial.requests, "the same reads, only sooner");
+    assert.ok(asked.maxInFlight >= 4, `preview2-shim overlapped only ${asked.maxInFlight} requests`);
   });
 });
