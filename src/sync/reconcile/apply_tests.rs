@@ -271,3 +271,27 @@ fn removals_report_what_gitbook_did() {
         ]
     );
 }
+
+#[test]
+fn answers_arriving_out_of_order_are_reported_in_plan_order() {
+    let state = state(
+        (0..3).map(|i| member(&format!("u{i}"), &format!("user{i}@example.com"), Some(Role::Read))).collect(),
+        &[(team("t", "T"), &[])],
+    );
+    let plan = plan(&snapshot(json!({"users": []})), &state, &unguarded());
+    let settings = settings();
+    let mut io = ScriptedIo::new([json(205, ""), json(204, ""), json(202, "")]);
+    // The last removal sent is answered first.
+    io.out_of_order = true;
+    let report = apply(&mut Client::new(&settings, &mut io), &plan, true).unwrap();
+    assert_eq!(io.max_in_flight, 3, "the three removals were in flight together");
+    let reported: Vec<(&str, &str)> = report.actions.iter().map(|a| (a.target.as_str(), a.detail.as_str())).collect();
+    assert_eq!(
+        reported,
+        [
+            ("user0@example.com (u0)", "removed from the organization"),
+            ("user1@example.com (u1)", "was no longer a member"),
+            ("user2@example.com (u2)", "removal sent to the organization's admins for approval"),
+        ]
+    );
+}
