@@ -1,8 +1,9 @@
-//! A scripted [`Io`] for unit tests: answers requests from a queue and
-//! records what was sent, how many were in flight at once and how long the
-//! client waited with nothing in flight. Answers are taken from the queue in
-//! the order requests start; they complete first-started-first, or
-//! last-started-first with `out_of_order`.
+//! A scripted [`Io`] for unit tests, on a simulated clock: answers requests
+//! from a queue and records what was sent, when, how many were in flight at
+//! once and how long the client waited with nothing in flight. Answers are
+//! taken from the queue in the order requests start. Each request takes
+//! 10 ms, or the next of `delays`; requests due at the same time complete
+//! first-started-first, or last-started-first with `out_of_order`.
 
 use crate::http::{Request, Response};
 use crate::io::{Io, Ticket, TransportError};
@@ -25,7 +26,10 @@ pub struct ScriptedIo {
     pub out_of_order: bool,
     /// The most requests in flight at once.
     pub max_in_flight: usize,
-    in_flight: VecDeque<(Ticket, Answer)>,
+    /// How long the next requests take, in start order (then 10 ms each).
+    pub delays: VecDeque<Duration>,
+    /// Started requests: when each is due, its ticket and its answer.
+    in_flight: Vec<(Duration, Ticket, Answer)>,
     tickets: u64,
 }
 
@@ -61,22 +65,33 @@ impl Io for &mut ScriptedIo {
         self.tickets += 1;
         let ticket = Ticket(self.tickets);
         let answer = self.answers.pop_front().unwrap_or_else(|| panic!("unscripted request: {request:?}"));
-        self.in_flight.push_back((ticket, answer));
+        let takes = self.delays.pop_front().unwrap_or(Duration::from_millis(10));
+        self.in_flight.push((self.now + takes, ticket, answer));
         self.max_in_flight = self.max_in_flight.max(self.in_flight.len());
         ticket
     }
     fn wait(&mut self, until: Option<Duration>) -> Option<(Ticket, Answer)> {
-        let next = if self.out_of_order { self.in_flight.pop_back() } else { self.in_flight.pop_front() };
-        if let Some(answer) = next {
-            self.now += Duration::from_millis(10);
-            return Some(answer);
+        let out_of_order = self.out_of_order;
+        let next = (0..self.in_flight.len()).min_by_key(|&n| {
+            let (due, Ticket(t), _) = &self.in_flight[n];
+            (*due, if out_of_order { u64::MAX - t } else { *t })
+        });
+        let Some(next) = next else {
+            let until = until.expect("waiting for an answer with nothing in flight would block forever");
+            if until > self.now {
+                self.slept.push(until - self.now);
+                self.now = until;
+            }
+            return None;
+        };
+        let due = self.in_flight[next].0;
+        if let Some(until) = until.filter(|until| *until < due) {
+            self.now = self.now.max(until);
+            return None;
         }
-        let until = until.expect("waiting for an answer with nothing in flight would block forever");
-        if until > self.now {
-            self.slept.push(until - self.now);
-            self.now = until;
-        }
-        None
+        self.now = self.now.max(due);
+        let (_, ticket, answer) = self.in_flight.remove(next);
+        Some((ticket, answer))
     }
     fn monotonic(&mut self) -> Duration {
         self.now

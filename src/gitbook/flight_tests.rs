@@ -129,3 +129,35 @@ fn each_request_keeps_its_own_retries_beside_the_others() {
     assert_eq!(io.sent.len(), 3, "u1 twice, u2 once");
     assert_eq!(landed(lanes), ["u1", "u2"].map(|id| Some(Ok(id.to_owned()))));
 }
+
+#[test]
+fn a_check_before_a_repeat_runs_while_other_requests_are_in_flight() {
+    use super::lanes::Checked;
+    use crate::validate::TeamTitle;
+    let settings = at_most(2);
+    let (alpha, beta) = (TeamTitle::parse("title", "Alpha").unwrap(), TeamTitle::parse("title", "Beta").unwrap());
+    let mut io = ScriptedIo::new([
+        // Alpha's creation: a 503 at 10 ms (GitBook may have created it).
+        json(503, r#"{"error":{"code":503,"message":"busy"}}"#),
+        // Beta's creation: answered at 5 s, while Alpha's check is out.
+        json(200, r#"{"id":"tbeta","title":"Beta"}"#),
+        // Alpha's check before a repeat finds the team the lost answer named.
+        json(200, r#"{"items":[{"id":"talpha","title":"Alpha"}],"count":1}"#),
+    ]);
+    io.delays = [Duration::from_millis(10), Duration::from_secs(5), Duration::from_secs(6)].into();
+    let mut client = Client::new(&settings, &mut io);
+    let mut lanes: Vec<_> = [&alpha, &beta]
+        .map(|title| {
+            Checked::new(ops::create_team(&settings, title, &[]), move |client: &mut Client<'_, &mut ScriptedIo>| {
+                client.find_team_by_title(title)
+            })
+        })
+        .into();
+    client.run_all(&mut lanes);
+    drop(client);
+    let ids: Vec<String> = lanes.into_iter().map(|lane| lane.into_result().unwrap().unwrap().id).collect();
+    assert_eq!(ids, ["talpha", "tbeta"], "each lane got its own answer, Beta's through the stash");
+    let sent: Vec<String> = io.sent.iter().map(|r| format!("{} {}", r.method.as_str(), r.url)).collect();
+    assert_eq!(sent.len(), 3, "Alpha was looked up, not created twice: {sent:?}");
+    assert!(sent[2].contains("/teams?") && sent[2].starts_with("GET"), "{sent:?}");
+}
