@@ -419,8 +419,20 @@ fn sync_runs_requests_side_by_side_at_the_concurrency_asked_for() {
     for (cli, concurrency) in [(&serial, "1"), (&parallel, "8")] {
         // Long enough that requests sent together are processed together.
         cli.standin.set_latency(std::time::Duration::from_millis(30));
-        let args =
-            ["--allow-insecure-http", "sync", "-", "--strategy", "sync", "--apply", "--concurrency", concurrency];
+        let args = [
+            "--allow-insecure-http",
+            "sync",
+            "-",
+            "--strategy",
+            "sync",
+            "--max-removals",
+            "20",
+            "--max-removal-percent",
+            "10",
+            "--apply",
+            "--concurrency",
+            concurrency,
+        ];
         let run = cli.run_with(&[], &args, &snapshot);
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert!(run.stdout.contains("24 ok, 0 failed"), "{}", run.stdout);
