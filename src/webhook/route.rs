@@ -2,11 +2,12 @@
 //! protocol handles it, after the route's authentication; or the reply that
 //! ends the request (404, 405, 401, 400).
 
-use super::config::{Config, ENV_SECRET};
+use super::config::{Config, ENV_SCIM_TOKEN, ENV_SECRET};
 use super::head::Head;
 use super::reconcile::query_options;
 use super::reply::{Reply, MAX_BODY_BYTES};
-use super::{auth, EVENTS_PATH, HEALTH_PATH, RECONCILE_PATH};
+use super::{auth, query, EVENTS_PATH, HEALTH_PATH, RECONCILE_PATH};
+use crate::scim::{self, error::ScimError, error::ScimType};
 use crate::sync::reconcile::Options;
 
 /// Okta's verification header, lower case.
@@ -28,6 +29,8 @@ pub enum Route {
     /// `POST /reconcile`: plan against the body's snapshot; apply it too
     /// when `apply` is set (`?apply=true`).
     Reconcile { apply: bool, options: Options },
+    /// A SCIM request under `/scim/v2`, authenticated with `SCIM_TOKEN`.
+    Scim(scim::Request),
 }
 
 impl Route {
@@ -37,6 +40,7 @@ impl Route {
         match self {
             Route::Events => Some(MAX_BODY_BYTES),
             Route::Reconcile { .. } => Some(MAX_SNAPSHOT_BYTES),
+            Route::Scim(request) => request.takes_body().then_some(scim::MAX_BODY_BYTES),
             Route::Health | Route::OktaVerification { .. } => None,
         }
     }
@@ -68,10 +72,58 @@ pub fn route(head: &Head, config: &Config) -> Result<Route, Reply> {
             let (apply, options) = query_options(head.query())?;
             Ok(Route::Reconcile { apply, options })
         }
-        _ => Err(Reply::error(
-            404,
-            format!("no such path; the webhook serves POST {EVENTS_PATH}, POST {RECONCILE_PATH} and GET {HEALTH_PATH}"),
-        )),
+        path => match scim_path(path) {
+            Some(rest) => scim_route(head, config, rest),
+            None => Err(Reply::error(
+                404,
+                format!(
+                    "no such path; the webhook serves POST {EVENTS_PATH}, POST {RECONCILE_PATH}, GET {HEALTH_PATH} \
+                     and SCIM under {}",
+                    scim::BASE_PATH
+                ),
+            )),
+        },
+    }
+}
+
+/// What follows `/scim/v2` in a SCIM path.
+fn scim_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix(scim::BASE_PATH)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// A SCIM request: authenticated first, then its path, method, content
+/// type and query read; every refusal is a SCIM error.
+fn scim_route(head: &Head, config: &Config, rest: &str) -> Result<Route, Reply> {
+    let refuse = |error: ScimError| Reply::scim(error.into());
+    authenticate_scim(head, config).map_err(refuse)?;
+    let pairs = query::parse(head.query()).map_err(|m| refuse(ScimError::bad(ScimType::InvalidValue, m)))?;
+    let content_type = head.header_values("content-type").next();
+    scim::parse_request(head.method, rest, &pairs, content_type).map(Route::Scim).map_err(refuse)
+}
+
+/// `Authorization: Bearer <SCIM_TOKEN>`, compared in constant time like the
+/// webhook secret. Without a token configured, SCIM is refused (500 naming
+/// the variable): never open by accident.
+fn authenticate_scim(head: &Head, config: &Config) -> Result<(), ScimError> {
+    let Some(token) = config.scim_token() else {
+        return Err(ScimError::new(
+            500,
+            None,
+            format!(
+                "SCIM is not configured: set {ENV_SCIM_TOKEN} to the secret token given to the identity provider; \
+                 every {} request is refused until then",
+                scim::BASE_PATH
+            ),
+        ));
+    };
+    let unauthorized = |detail: &str| ScimError::new(401, None, detail);
+    let mut values = head.header_values("authorization");
+    match (values.next(), values.next()) {
+        (None, _) => Err(unauthorized("missing Authorization header; send Authorization: Bearer <SCIM token>")),
+        (Some(_), Some(_)) => Err(unauthorized("more than one Authorization header; send exactly one")),
+        (Some(value), None) if auth::authorization_matches(value, token) => Ok(()),
+        (Some(_), None) => Err(unauthorized("the bearer token does not match the configured SCIM token")),
     }
 }
 
