@@ -543,3 +543,29 @@ fn authentication_unknown_ids_and_hostile_input_answer_scim_errors_without_calli
     }
     assert_eq!(scim.world.standin.request_count(), 0);
 }
+
+/// What README says a full listing costs: without state, every window walks
+/// GitBook's cursor chain from the start at 1000 members a request, so
+/// window k of 100 costs ceil(k / 10) requests.
+#[test]
+fn a_full_listing_of_10_000_members_costs_quadratically_many_gitbook_requests() {
+    let scim = Scim::new(Org::generated("acme", "gb_test_token", 10_000, 1));
+    for (count, expected) in [(100u64, 550usize), (1000, 55)] {
+        let (mut requests, mut seen, mut start) = (0, std::collections::HashSet::new(), 1u64);
+        loop {
+            let (reply, calls) = scim.send("GET", &format!("/scim/v2/Users?startIndex={start}&count={count}"), None);
+            let list = reply.json();
+            assert_eq!(list["totalResults"], 10_000);
+            requests += calls.len();
+            let resources = list["Resources"].as_array().unwrap();
+            seen.extend(resources.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+            if resources.len() < count as usize || start + count > 10_000 {
+                break;
+            }
+            start += count;
+        }
+        assert_eq!(seen.len(), 10_000, "every member listed once");
+        println!("10,000 members in windows of {count}: {requests} GitBook requests");
+        assert_eq!(requests, expected, "windows of {count}");
+    }
+}
