@@ -532,6 +532,11 @@ fn authentication_unknown_ids_and_hostile_input_answer_scim_errors_without_calli
         assert_scim_error(&reply, status, scim_type);
         assert!(calls.is_empty(), "{method} {}: {calls:?}", &path[..path.len().min(60)]);
     }
+    // A body over 1 MiB: the SCIM 413, without reading it all.
+    let huge = json!({"userName": "a@acme.test", "displayName": "x".repeat(1024 * 1024)});
+    let (reply, calls) = scim.send("POST", "/scim/v2/Users", Some(&huge));
+    assert_scim_error(&reply, 413, None);
+    assert!(calls.is_empty());
     // Malformed JSON.
     let auth = format!("Bearer {TOKEN}");
     let headers = [("authorization", auth.as_str()), ("content-type", "application/scim+json")];

@@ -46,6 +46,19 @@ impl Route {
     }
 }
 
+impl Route {
+    /// The 413 for a body over [`Route::body_limit`], in the route's own
+    /// protocol (a SCIM error under `/scim/v2`).
+    pub fn too_large(&self) -> Reply {
+        match self {
+            Route::Scim(_) => Reply::scim(
+                ScimError::new(413, None, format!("the body is larger than {} bytes", scim::MAX_BODY_BYTES)).into(),
+            ),
+            _ => Reply::too_large(self.body_limit().unwrap_or(MAX_BODY_BYTES)),
+        }
+    }
+}
+
 /// Decides from the request head alone: the route, or the reply that ends
 /// the request.
 pub fn route(head: &Head, config: &Config) -> Result<Route, Reply> {
