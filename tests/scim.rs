@@ -488,7 +488,9 @@ fn authentication_unknown_ids_and_hostile_input_answer_scim_errors_without_calli
 
     let long_filter = enc(&format!("userName eq \"{}\"", "a".repeat(10_000)));
     let nested_filter = enc(&format!("{}userName eq \"a@x.io\"{}", "(".repeat(500), ")".repeat(500)));
-    let mut hostile: Vec<(&str, String, Option<Value>, u16, Option<&str>)> = vec![
+    // (method, path, body, status, scimType)
+    type Case<'a> = (&'a str, String, Option<Value>, u16, Option<&'a str>);
+    let mut hostile: Vec<Case> = vec![
         ("GET", "/scim/v2/Users/010101010101".into(), None, 404, None),
         ("GET", "/scim/v2/Users/2819c223-7f76-453a-919d-413861904646".into(), None, 404, None),
         (

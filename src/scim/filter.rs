@@ -272,7 +272,7 @@ mod tests {
     fn long_and_wide_filters_are_refused_before_parsing() {
         let long = format!(r#"userName eq "{}""#, "a".repeat(10_000));
         assert!(parse(&long).unwrap_err().contains("at most 1024"));
-        let wide = vec![r#"userName eq "a""#; MAX_CLAUSES + 1].join(" and ");
+        let wide = [r#"userName eq "a""#; MAX_CLAUSES + 1].join(" and ");
         assert!(parse(&wide).unwrap_err().contains("more than 8 clauses"));
         let deep = format!("{}userName eq \"a\"{}", "(".repeat(400), ")".repeat(400));
         assert!(parse(&deep).is_err());

@@ -202,7 +202,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn targets(body: Value) -> Vec<(OpKind, String, Option<(String, String)>, Option<Value>)> {
+    /// A target as (op, path without selector, selector, value).
+    type Flat = (OpKind, String, Option<(String, String)>, Option<Value>);
+
+    fn targets(body: Value) -> Vec<Flat> {
         parse(&body).unwrap().into_iter().map(|t| (t.op, t.path.plain(), t.path.selector, t.value)).collect()
     }
 
