@@ -102,9 +102,9 @@ impl Config {
         self.secret.as_deref().filter(|s| !s.trim().is_empty())
     }
 
-    /// The SCIM token, when one is configured.
+    /// The SCIM token, when one is configured (not blank).
     pub fn scim_token(&self) -> Option<&str> {
-        self.scim_token.as_deref()
+        self.scim_token.as_deref().filter(|s| !s.trim().is_empty())
     }
 
     /// The GitBook settings for applying one delivery: read from `env` like
