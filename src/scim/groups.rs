@@ -11,6 +11,7 @@ use super::filter::Attribute;
 use super::list::{list_response, ListQuery};
 use super::patch::{OpKind, Target};
 use super::resource::{self, member_email, member_values, title_of, GroupInput};
+use super::users;
 use crate::error::{Error, FailureKind};
 use crate::gitbook::model::{Member, Team};
 use crate::gitbook::ops::{self, MemberFilter, MAX_PAGE_LIMIT};
@@ -124,7 +125,7 @@ pub fn create<I: Io>(input: &GroupInput, client: &mut Client<I>) -> Result<Value
         return Err(ScimError::conflict(format!("a GitBook team is already titled {:?}", input.title.as_str())));
     }
     let members = find_members(&input.members, client)?;
-    let ids = members.iter().map(|m| GitBookId::parse("user-id", &m.id)).collect::<std::result::Result<Vec<_>, _>>()?;
+    let ids = members.iter().map(users::member_id).collect::<Result<Vec<_>>>()?;
     let team = client.create_team(&input.title, &ids)?;
     Ok(resource::group(&team, Some(&members)))
 }

@@ -15,7 +15,6 @@ use super::id;
 use super::list::{list_response, ListQuery};
 use super::patch::{boolean, OpKind, Target};
 use super::resource::{self, absent_user, RoleChoice, UserInput, USER_ATTRIBUTES};
-use crate::error::{Error, FailureKind};
 use crate::gitbook::model::{Member, Removal};
 use crate::gitbook::ops::{Invite, Invitee, MemberFilter};
 use crate::gitbook::Client;
@@ -99,35 +98,30 @@ fn window(query: &ListQuery, all: Vec<Value>) -> Value {
 
 /// Every member, windowed: GitBook's cursors cannot jump, so the walk goes
 /// from the first page (1000 members a request) to the window's end. The
-/// total is GitBook's `count`.
+/// total is GitBook's `count`; a GitBook that gave none is walked to the
+/// end, so that `totalResults` is exact.
 fn everyone<I: Io>(query: &ListQuery, client: &mut Client<I>) -> Result<Value> {
-    let range = query.window();
-    let mut seen = 0u64;
-    let mut total = None;
-    let mut page = Vec::new();
     if query.count == 0 {
         // Only the total: the smallest page says it.
         let first = client.list_members_page(&MemberFilter::default(), None, Some(1))?;
-        let total = first.count.unwrap_or(first.items.len() as u64);
-        return Ok(list_response(total, query.start_index, Vec::new()));
+        if let Some(total) = first.count {
+            return Ok(list_response(total, query.start_index, Vec::new()));
+        }
     }
-    let mut complete = false;
+    let range = query.window();
+    let (mut seen, mut total, mut page) = (0u64, None, Vec::new());
     client.for_each_member_page(&MemberFilter::default(), |items, count| {
         total = total.or(count);
         let n = items.len() as u64;
-        if seen + n > range.start {
+        if seen + n > range.start && seen < range.end {
             let skip = range.start.saturating_sub(seen) as usize;
             let take = (range.end - seen.max(range.start)) as usize;
             page.extend(items.iter().skip(skip).take(take).filter_map(rendered));
         }
         seen += n;
-        complete = n == 0;
-        seen < range.end
+        seen < range.end || total.is_none()
     })?;
-    // Without a count from GitBook, the total is what was seen, and more
-    // may follow the window: say so with one more than the window's end.
-    let total = total.unwrap_or(if complete || seen < range.end { seen } else { seen + 1 });
-    Ok(list_response(total, query.start_index, page))
+    Ok(list_response(total.unwrap_or(seen), query.start_index, page))
 }
 
 /// `GET /Users/{id}`: the member, or `active: false` when not a member.
@@ -228,19 +222,11 @@ fn invite<I: Io>(email: &Email, role: Option<Role>, defaults: &JoinDefaults, cli
     }
 }
 
-fn member_id(member: &Member) -> Result<GitBookId> {
+/// The member's GitBook id, checked before it goes into a URL path.
+pub fn member_id(member: &Member) -> Result<GitBookId> {
     GitBookId::parse("user-id", &member.id).map_err(|_| {
-        ScimError::from_gitbook(&Error::Api(
-            FailureKind::InvalidResponse,
-            crate::error::ApiFailure {
-                operation: "find member",
-                status: Some(200),
-                message: "GitBook returned a member ID that is not a valid ID".into(),
-                attempts: 1,
-                elapsed_ms: 0,
-                retry_after_ms: None,
-            },
-        ))
+        let shown: String = member.id.chars().take(100).collect();
+        ScimError::new(502, None, format!("GitBook returned the member ID {shown:?}, which is not a valid ID"))
     })
 }
 
@@ -397,6 +383,53 @@ mod tests {
         ] {
             assert_eq!(changes_of(body.clone()).unwrap_err().scim_type, Some(kind), "{body}");
         }
+    }
+
+    fn page(emails: &[&str], count: Option<u64>, next: Option<&str>) -> crate::gitbook::fake::Answer {
+        let items: Vec<Value> = emails
+            .iter()
+            .map(|e| {
+                json!({"id": e.replace(['@', '.'], "_"), "role": "read", "disabled": false, "joinedAt": "x",
+                       "sso": true, "user": {"id": "u", "displayName": e, "email": e}})
+            })
+            .collect();
+        let mut body = json!({"items": items});
+        if let Some(count) = count {
+            body["count"] = json!(count);
+        }
+        if let Some(next) = next {
+            body["next"] = json!({"page": next});
+        }
+        crate::gitbook::fake::json(200, &body.to_string())
+    }
+
+    fn listed(query: &[(&str, &str)], answers: Vec<crate::gitbook::fake::Answer>) -> (Value, usize) {
+        let pairs: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let query = ListQuery::parse(&pairs).unwrap();
+        let settings = crate::gitbook::fake::settings();
+        let mut io = crate::gitbook::fake::ScriptedIo::new(answers);
+        let list = list(&query, &mut Client::new(&settings, &mut io)).unwrap();
+        (list, io.sent.len())
+    }
+
+    #[test]
+    fn a_window_across_two_gitbook_pages_stops_at_its_end() {
+        let answers =
+            vec![page(&["a@x.io", "b@x.io"], Some(5), Some("p2")), page(&["c@x.io", "d@x.io"], Some(5), Some("p3"))];
+        let (list, requests) = listed(&[("startIndex", "2"), ("count", "2")], answers);
+        let names: Vec<&str> =
+            list["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap()).collect();
+        assert_eq!((names, requests), (vec!["b@x.io", "c@x.io"], 2));
+        assert_eq!((list["totalResults"].as_u64(), list["startIndex"].as_u64()), (Some(5), Some(2)));
+    }
+
+    #[test]
+    fn without_gitbook_s_count_the_walk_goes_on_so_the_total_is_exact() {
+        let answers = vec![page(&["a@x.io", "b@x.io"], None, Some("p2")), page(&["c@x.io"], None, None)];
+        let (list, requests) = listed(&[("count", "1")], answers);
+        assert_eq!((list["totalResults"].as_u64(), list["itemsPerPage"].as_u64(), requests), (Some(3), Some(1), 2));
+        let (list, requests) = listed(&[("count", "0")], vec![page(&["a@x.io"], Some(9), Some("p2"))]);
+        assert_eq!((list["totalResults"].as_u64(), list["Resources"].clone(), requests), (Some(9), json!([]), 1));
     }
 
     #[test]
