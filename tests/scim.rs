@@ -63,6 +63,12 @@ impl Scim {
         self.world.member_id(email)
     }
 
+    /// A member's SCIM id, as a filter finds it.
+    fn user_id(&self, email: &str) -> String {
+        let (reply, _) = self.send("GET", &format!("/scim/v2/Users?filter={}", user_name_filter(email)), None);
+        reply.json()["Resources"][0]["id"].as_str().unwrap_or_else(|| panic!("{email} is found")).to_owned()
+    }
+
     fn team_id(&self, title: &str) -> String {
         self.world.standin.teams().into_iter().find(|t| t.title == title).unwrap_or_else(|| panic!("team {title}")).id
     }
@@ -276,10 +282,7 @@ fn entra_tests_the_connection_creates_disables_in_both_patch_forms_and_deletes()
 #[test]
 fn okta_pushes_a_group_adds_removes_renames_replaces_and_deletes_it() {
     let scim = Scim::sample();
-    let uid = |email: &str| -> String {
-        let (reply, _) = scim.send("GET", &format!("/scim/v2/Users?filter={}", user_name_filter(email)), None);
-        reply.json()["Resources"][0]["id"].as_str().unwrap().to_owned()
-    };
+    let uid = |email: &str| scim.user_id(email);
     let (alice, bob, carol) = (uid("alice@acme.test"), uid("bob@acme.test"), uid("carol@acme.test"));
 
     let (reply, calls) = scim.send(
@@ -368,10 +371,7 @@ fn okta_pushes_a_group_adds_removes_renames_replaces_and_deletes_it() {
 #[test]
 fn entra_creates_a_group_then_changes_members_several_at_a_time() {
     let scim = Scim::sample();
-    let uid = |email: &str| -> String {
-        let (reply, _) = scim.send("GET", &format!("/scim/v2/Users?filter={}", user_name_filter(email)), None);
-        reply.json()["Resources"][0]["id"].as_str().unwrap().to_owned()
-    };
+    let uid = |email: &str| scim.user_id(email);
     let (dave, erin) = (uid("dave@acme.test"), uid("erin@acme.test"));
     let (reply, _) = scim.send(
         "POST",

@@ -2,11 +2,12 @@
 //! protocol handles it, after the route's authentication; or the reply that
 //! ends the request (404, 405, 401, 400).
 
+use super::auth::{self, Refusal};
 use super::config::{Config, ENV_SCIM_TOKEN, ENV_SECRET};
 use super::head::Head;
 use super::reconcile::query_options;
 use super::reply::{Reply, MAX_BODY_BYTES};
-use super::{auth, query, EVENTS_PATH, HEALTH_PATH, RECONCILE_PATH};
+use super::{query, EVENTS_PATH, HEALTH_PATH, RECONCILE_PATH};
 use crate::scim::{self, error::ScimError, error::ScimType};
 use crate::sync::reconcile::Options;
 
@@ -130,14 +131,14 @@ fn authenticate_scim(head: &Head, config: &Config) -> Result<(), ScimError> {
             ),
         ));
     };
-    let unauthorized = |detail: &str| ScimError::new(401, None, detail);
-    let mut values = head.header_values("authorization");
-    match (values.next(), values.next()) {
-        (None, _) => Err(unauthorized("missing Authorization header; send Authorization: Bearer <SCIM token>")),
-        (Some(_), Some(_)) => Err(unauthorized("more than one Authorization header; send exactly one")),
-        (Some(value), None) if auth::authorization_matches(value, token) => Ok(()),
-        (Some(_), None) => Err(unauthorized("the bearer token does not match the configured SCIM token")),
-    }
+    auth::check(head.header_values("authorization"), token).map_err(|refusal| {
+        let detail = match refusal {
+            Refusal::Missing => "missing Authorization header; send Authorization: Bearer <SCIM token>",
+            Refusal::Several => "more than one Authorization header; send exactly one",
+            Refusal::Mismatch => "the bearer token does not match the configured SCIM token",
+        };
+        ScimError::new(401, None, detail)
+    })
 }
 
 fn okta_verification(head: &Head) -> Result<Route, Reply> {
@@ -180,13 +181,12 @@ fn authenticate(head: &Head, config: &Config) -> Result<(), Reply> {
             ),
         ));
     };
-    let unauthorized =
-        |message: &str| Reply::error(401, message).with_header("www-authenticate", "Bearer realm=\"webhook\"");
-    let mut values = head.header_values("authorization");
-    match (values.next(), values.next()) {
-        (None, _) => Err(unauthorized("missing Authorization header; send the configured webhook secret")),
-        (Some(_), Some(_)) => Err(unauthorized("more than one Authorization header; send exactly one")),
-        (Some(value), None) if auth::authorization_matches(value, secret) => Ok(()),
-        (Some(_), None) => Err(unauthorized("the Authorization header does not match the configured webhook secret")),
-    }
+    auth::check(head.header_values("authorization"), secret).map_err(|refusal| {
+        let message = match refusal {
+            Refusal::Missing => "missing Authorization header; send the configured webhook secret",
+            Refusal::Several => "more than one Authorization header; send exactly one",
+            Refusal::Mismatch => "the Authorization header does not match the configured webhook secret",
+        };
+        Reply::error(401, message).with_header("www-authenticate", "Bearer realm=\"webhook\"")
+    })
 }
