@@ -24,9 +24,8 @@ from pathlib import Path
 import email_validator
 import pytest
 from httpx2 import Client
-from scim2_client import SCIMResponseException
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_models import Email, Group, GroupMember, ListResponse, PatchOp, PatchOperation, SearchRequest, User
+from scim2_models import ListResponse, PatchOp, PatchOperation, SCIMException, SearchRequest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -102,7 +101,8 @@ def service(standin):
 
 @pytest.fixture
 def scim(service):
-    """scim2-client, told nothing but the URL and token: it discovers the rest."""
+    """scim2-client, told nothing but the URL and token: it discovers the rest, and its
+    models (built from the service's own /Schemas) validate every answer."""
     with Client(base_url=service, headers={"Authorization": f"Bearer {SCIM_TOKEN}"}, timeout=60) as http:
         client = SyncSCIMClient(http)
         client.discover()
@@ -119,17 +119,17 @@ def gitbook_members(standin: str) -> dict[str, dict]:
 
 
 def test_discovery_describes_users_groups_and_the_limits(scim):
-    config = scim.service_provider_config
+    config = scim.provider.config
     assert config.patch.supported and config.filter.supported
     assert config.filter.max_results == 1000
     assert not config.bulk.supported and not config.etag.supported and not config.sort.supported
-    assert {t.endpoint for t in scim.resource_types} == {"/Users", "/Groups"}
+    assert {t.endpoint for t in scim.provider.resource_types} == {"/Users", "/Groups"}
 
 
 def test_a_user_is_created_found_deactivated_reactivated_and_deleted(scim, standin):
     user_model = scim.get_resource_model("User")
     created = scim.create(user_model(user_name="ivy@acme.test", active=True,
-                                     emails=[Email(value="ivy@acme.test", type="work", primary=True)]))
+                                     emails=[{"value": "ivy@acme.test", "type": "work", "primary": True}]))
     assert created.id and created.user_name == "ivy@acme.test" and created.active is True
     assert "ivy@acme.test" in gitbook_members(standin)
 
@@ -137,9 +137,9 @@ def test_a_user_is_created_found_deactivated_reactivated_and_deleted(scim, stand
     assert isinstance(found, ListResponse) and found.total_results == 1
     assert found.resources[0].id == created.id
 
-    with pytest.raises(SCIMResponseException) as duplicate:
+    with pytest.raises(SCIMException) as duplicate:
         scim.create(user_model(user_name="ivy@acme.test"))
-    assert duplicate.value.to_error().scim_type == "uniqueness"
+    assert (duplicate.value.status, duplicate.value.scim_type) == (409, "uniqueness")
 
     deactivate = PatchOp[user_model](operations=[PatchOperation(op="replace", path="active", value=False)])
     deactivated = scim.modify(user_model, created.id, deactivate)
@@ -173,7 +173,7 @@ def test_a_group_is_pushed_changed_and_deleted(scim, standin):
         found = scim.query(user_model, query_parameters=SearchRequest(filter=f'userName eq "{email}"'))
         ids[email] = found.resources[0].id
 
-    group = scim.create(group_model(display_name="Pythonistas", members=[GroupMember(value=ids["alice@acme.test"])]))
+    group = scim.create(group_model(display_name="Pythonistas", members=[{"value": ids["alice@acme.test"]}]))
     assert group.id and group.display_name == "Pythonistas"
     assert [m.value for m in group.members] == [ids["alice@acme.test"]]
 
@@ -196,6 +196,6 @@ def test_a_group_is_pushed_changed_and_deleted(scim, standin):
     assert [g.id for g in found.resources] == [group.id]
 
     scim.delete(group_model, group.id)
-    with pytest.raises(SCIMResponseException) as gone:
+    with pytest.raises(SCIMException) as gone:
         scim.query(group_model, group.id)
-    assert gone.value.to_error().status == 404
+    assert gone.value.status == 404

@@ -6,7 +6,7 @@
 use super::error::ScimError;
 use super::list::{list_response, MAX_RESULTS};
 use super::patch::MAX_OPERATIONS;
-use super::resource::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
+use super::resource::{GROUP_SCHEMA, USER_SCHEMA};
 use serde_json::{json, Value};
 
 const CONFIG_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
@@ -39,8 +39,8 @@ fn resource_types() -> Vec<Value> {
     vec![
         json!({
             "schemas": [RESOURCE_TYPE_SCHEMA], "id": "User", "name": "User", "endpoint": "/Users",
-            "description": "A GitBook organization member", "schema": USER_SCHEMA,
-            "schemaExtensions": [{"schema": ENTERPRISE_USER_SCHEMA, "required": false}],
+            // No schema extension: enterprise attributes are accepted and not stored.
+            "description": "A GitBook organization member", "schema": USER_SCHEMA, "schemaExtensions": [],
             "meta": {"resourceType": "ResourceType"}
         }),
         json!({
@@ -136,6 +136,13 @@ mod tests {
     fn resource_types_and_schemas_list_and_are_found_by_id() {
         assert_eq!(resource_type(None).unwrap()["totalResults"], 2);
         assert_eq!(resource_type(Some("group")).unwrap()["endpoint"], "/Groups");
+        // Every schema a resource type names is described under /Schemas.
+        for rt in resource_type(None).unwrap()["Resources"].as_array().unwrap() {
+            assert!(schema(rt["schema"].as_str()).is_ok(), "{rt}");
+            for extension in rt.get("schemaExtensions").and_then(Value::as_array).into_iter().flatten() {
+                assert!(schema(extension["schema"].as_str()).is_ok(), "{rt}");
+            }
+        }
         assert_eq!(schema(Some(USER_SCHEMA)).unwrap()["name"], "User");
         assert_eq!(schema(Some("urn:nope")).unwrap_err().status, 404);
     }
