@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Calls the component from Node.js and from Python, against the local GitBook
-# stand-in: builds the component and the stand-in, then runs each example's
-# tests. Run from anywhere; CI runs it after `cargo test`.
+# Calls the component from Node.js and from Python, and drives its SCIM
+# endpoint (under `wasmtime serve`) with a SCIM client library, against the
+# local GitBook stand-in: builds the component and the stand-in, then runs
+# each example's tests. Run from anywhere; CI runs it after `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -22,3 +23,6 @@ echo "== Node.js (jco + preview2-shim) =="
 
 echo "== Python (wasmtime-py) =="
 bash examples/python/run-tests.sh
+
+echo "== SCIM (scim2-client against wasmtime serve) =="
+bash examples/scim/run-tests.sh

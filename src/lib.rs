@@ -9,8 +9,8 @@
 //! Layers, top to bottom (each imports only layers below it):
 //! - ways in, each parsing and validating its input before anything is sent:
 //!   [`cli`] (the command line), [`webhook`] (the incoming-HTTP service: one
-//!   router for health, event deliveries and reconcile), and the WIT exports
-//!   in `sys`;
+//!   router for health, event deliveries, reconcile and [`scim`], the SCIM
+//!   2.0 service provider), and the WIT exports in `sys`;
 //! - [`events`]: directory events from any format (generic JSON, Okta Event
 //!   Hooks), with [`timestamp`] for ordering them;
 //! - [`sync`]: what must change: events applied in order, and whole-state
@@ -33,6 +33,7 @@ pub mod http;
 pub mod io;
 pub mod json_fields;
 pub mod role;
+pub mod scim;
 pub mod settings;
 pub mod sync;
 pub mod timestamp;

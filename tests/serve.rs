@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "whsec_serve_77aa";
+const SCIM_TOKEN: &str = "scim_serve_31c8";
 
 struct Server {
     child: Child,
@@ -38,6 +39,7 @@ fn serve(standin: &StandIn) -> Server {
         .args(["--env", &format!("GITBOOK_API_URL={}", standin.base_url())])
         .args(["--env", "GITBOOK_ALLOW_INSECURE_HTTP=1"])
         .args(["--env", &format!("WEBHOOK_SECRET={SECRET}")])
+        .args(["--env", &format!("SCIM_TOKEN={SCIM_TOKEN}")])
         .arg(component_path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -141,4 +143,48 @@ fn wasmtime_serve_turns_the_component_into_an_okta_event_hook_receiver() {
         request(server.port, "POST", "/events", &[("Authorization", "wrong")], &delivery.to_string()).unwrap();
     assert_eq!(status, 401);
     assert_eq!(standin.request_count(), before, "a refused request sends nothing");
+}
+
+#[test]
+fn wasmtime_serve_provisions_gitbook_for_an_identity_provider_through_scim() {
+    let standin = StandIn::start(Org::sample()).unwrap();
+    let server = serve(&standin);
+    let bearer = format!("Bearer {SCIM_TOKEN}");
+    let scim = |method: &str, path: &str, body: &Value| -> (u16, Value) {
+        let headers = [("Authorization", bearer.as_str()), ("Content-Type", "application/scim+json")];
+        let body = if body.is_null() { String::new() } else { body.to_string() };
+        let (status, reply) = request(server.port, method, path, &headers, &body).unwrap();
+        (status, if reply.is_empty() { Value::Null } else { serde_json::from_slice(&reply).unwrap() })
+    };
+
+    // Entra's create: look up, then POST; the id it keeps is opaque.
+    let (status, list) = scim("GET", "/scim/v2/Users?filter=userName%20eq%20%22tess%40acme.test%22", &Value::Null);
+    assert_eq!((status, list["totalResults"].as_u64()), (200, Some(0)));
+    let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "Tess@acme.test",
+                      "active": true, "emails": [{"primary": true, "type": "work", "value": "Tess@acme.test"}]});
+    let (status, created) = scim("POST", "/scim/v2/Users", &user);
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(standin.member_by_email("tess@acme.test").is_some());
+
+    // A group with her in it, then her deactivation (Entra's string boolean).
+    let (status, group) =
+        scim("POST", "/scim/v2/Groups", &json!({"displayName": "Research", "members": [{"value": id}]}));
+    assert_eq!(status, 201, "{group}");
+    let team = standin.teams().into_iter().find(|t| t.title == "Research").unwrap();
+    let tess = standin.member_by_email("tess@acme.test").unwrap();
+    assert_eq!(standin.team_member_ids(&team.id), [tess.id]);
+    let disable = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                         "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+    let (status, user) = scim("PATCH", &format!("/scim/v2/Users/{id}"), &disable);
+    assert_eq!((status, user["active"].as_bool()), (200, Some(false)), "{user}");
+    assert!(standin.member_by_email("tess@acme.test").is_none());
+
+    // The wrong token: a SCIM 401, and GitBook is not called.
+    let before = standin.request_count();
+    let (status, body) =
+        request(server.port, "GET", "/scim/v2/Users", &[("Authorization", "Bearer nope")], "").unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, body["status"].as_str()), (401, Some("401")));
+    assert_eq!(standin.request_count(), before);
 }

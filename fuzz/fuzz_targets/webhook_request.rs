@@ -28,6 +28,10 @@
 //! the secret unless the sender put it somewhere other than `Authorization`;
 //! a body is 413 past the limit, 400 when it is not a known format, and
 //! otherwise parses exactly as the Okta or generic parser alone would.
+//! Under `/scim/v2` the same secret is the SCIM token: a request is let in
+//! only with exactly one `Authorization` header carrying it, and every
+//! refusal is a SCIM error (`application/scim+json`, the Error schema,
+//! `status` as a string).
 #![no_main]
 
 use fuzz_support::check_event;
@@ -57,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
         "blank" => Some("   ".to_owned()),
         _ => Some(SECRET.to_owned()),
     };
-    let config = Config { secret: secret.clone(), ..Config::default() };
+    let config = Config { secret: secret.clone(), scim_token: secret.clone(), ..Config::default() };
     let head = Head { method, path, headers: &headers };
 
     // The secret may only show up where the sender put it themselves.
@@ -71,6 +75,7 @@ fuzz_target!(|data: &[u8]| {
     let route = webhook::route(&head, &config);
     check_route(&head, secret.as_deref(), &route);
     match route {
+        Err(reply) if reply.body.get("schemas").is_some() => check_scim_error(&reply, sender_knows_secret),
         Err(reply) => check_reply(&reply, sender_knows_secret),
         Ok(Route::OktaVerification { challenge }) => {
             let first = headers.iter().find(|(n, _)| n == webhook::CHALLENGE_HEADER).map(|(_, v)| v.trim());
@@ -87,6 +92,9 @@ fuzz_target!(|data: &[u8]| {
             assert!((0.0..=100.0).contains(&p), "maxRemovalPercent {p} out of range");
         }
         Ok(Route::Events) => check_body(body, &config),
+        Ok(Route::Scim(request)) => {
+            assert_eq!(request.takes_body(), matches!(method, "POST" | "PUT" | "PATCH"), "{request:?}");
+        }
     }
 });
 
@@ -108,6 +116,10 @@ fn split_request(data: &[u8]) -> (&[u8], &[u8]) {
 fn check_route(head: &Head, secret: Option<&str>, route: &Result<Route, Reply>) {
     let path = head.path.split(['?', '#']).next().unwrap();
     let status = route.as_ref().err().map(|reply| reply.status);
+    if path == "/scim/v2" || path.starts_with("/scim/v2/") {
+        check_scim_route(head, secret, route);
+        return;
+    }
     let (allowed, protected): (&[&str], bool) = match path {
         "/healthz" => (&["GET"], false),
         "/events" => (&["GET", "POST"], true),
@@ -147,10 +159,40 @@ fn check_route(head: &Head, secret: Option<&str>, route: &Result<Route, Reply>) 
         Ok(Route::Events) => assert_eq!(head.method, "POST"),
         Ok(Route::OktaVerification { .. }) => assert_eq!((path, head.method), ("/events", "GET")),
         Ok(Route::Reconcile { .. }) => assert_eq!(path, "/reconcile"),
-        Ok(Route::Health) => panic!("{path:?} routed to health"),
+        Ok(Route::Health) | Ok(Route::Scim(_)) => panic!("{path:?} routed to {route:?}"),
         // A GET without a usable challenge, or a bad reconcile query.
         Err(reply) => assert_eq!(reply.status, 400, "authorized request refused: {reply:?}"),
     }
+}
+
+/// The SCIM mount: its own token (the fuzzed secret here), SCIM errors.
+fn check_scim_route(head: &Head, token: Option<&str>, route: &Result<Route, Reply>) {
+    let status = route.as_ref().err().map(|reply| reply.status);
+    let Some(token) = token.filter(|s| !s.trim().is_empty()) else {
+        assert_eq!(status, Some(500), "served SCIM without a token: {route:?}");
+        return;
+    };
+    let values: Vec<&str> =
+        head.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("authorization")).map(|(_, v)| v.as_str()).collect();
+    if !matches!(values.as_slice(), [value] if carries_secret(value, token)) {
+        assert_eq!(status, Some(401), "{head:?} was let in: {route:?}");
+        let reply = route.as_ref().unwrap_err();
+        assert!(reply.headers.iter().any(|(n, _)| n == "www-authenticate"), "{reply:?}");
+        return;
+    }
+    match route {
+        Ok(route) => assert!(matches!(route, Route::Scim(_)), "{route:?}"),
+        Err(reply) => assert!([400, 404, 405, 415].contains(&reply.status), "authorized SCIM request: {reply:?}"),
+    }
+}
+
+fn check_scim_error(reply: &Reply, sender_knows_secret: bool) {
+    assert!(reply.headers.iter().any(|(n, v)| n == "content-type" && v == "application/scim+json"), "{reply:?}");
+    let body: Value = serde_json::from_slice(&reply.body_bytes()).unwrap();
+    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error", "{body}");
+    assert_eq!(body["status"].as_str(), Some(reply.status.to_string().as_str()), "{body}");
+    assert!(!body["detail"].as_str().unwrap_or("").is_empty(), "{body}");
+    assert!(sender_knows_secret || !body.to_string().contains(SECRET), "a SCIM error shows the token: {body}");
 }
 
 /// `Authorization: <secret>` or `Authorization: Bearer <secret>` (scheme in

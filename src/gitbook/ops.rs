@@ -248,6 +248,42 @@ pub fn list_team_members_page(settings: &Settings, team: &GitBookId, page: Optio
     }
 }
 
+/// `GET /v1/orgs/{org}/teams/{teamId}`
+pub fn get_team(settings: &Settings, team: &GitBookId) -> Call<Team> {
+    Call {
+        operation: "get team",
+        request: request(settings, Method::Get, &format!("/teams/{team}"), None),
+        parse: json,
+    }
+}
+
+/// `PATCH /v1/orgs/{org}/teams/{teamId}` with `{"title": …}` (200, the team).
+pub fn rename_team(settings: &Settings, team: &GitBookId, title: &TeamTitle) -> Call<Team> {
+    let body = json!({ "title": title.as_str() });
+    Call {
+        operation: "rename team",
+        request: request(settings, Method::Patch, &format!("/teams/{team}"), Some(body)),
+        parse: json,
+    }
+}
+
+/// `DELETE /v1/orgs/{org}/teams/{teamId}`: `true` when it was deleted (205),
+/// `false` when there was no such team (204).
+pub fn delete_team(settings: &Settings, team: &GitBookId) -> Call<bool> {
+    fn existed(response: &Response) -> Result<bool, String> {
+        match response.status {
+            205 => Ok(true),
+            204 => Ok(false),
+            other => Err(format!("HTTP {other} is not an answer the API specifies for a team deletion (204 or 205)")),
+        }
+    }
+    Call {
+        operation: "delete team",
+        request: request(settings, Method::Delete, &format!("/teams/{team}"), None),
+        parse: existed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,5 +431,22 @@ mod tests {
             let response = Response { status: 200, headers: vec![], body: body.to_vec() };
             assert!((call.parse)(&response).is_err());
         }
+    }
+    #[test]
+    fn teams_are_read_renamed_and_deleted_by_id() {
+        let team = GitBookId::parse("team-id", "t1").unwrap();
+        let get = get_team(&settings(), &team);
+        assert_eq!(
+            (get.request.method, get.request.url.as_str()),
+            (Method::Get, "https://api.gitbook.com/v1/orgs/acme/teams/t1")
+        );
+        let rename = rename_team(&settings(), &team, &TeamTitle::parse("t", "Data").unwrap());
+        assert_eq!(rename.request.method, Method::Patch);
+        assert_eq!(body(&rename), json!({"title": "Data"}));
+        let delete = delete_team(&settings(), &team);
+        assert_eq!(delete.request.method, Method::Delete);
+        let answer = |status| Response { status, headers: vec![], body: vec![] };
+        assert_eq!(((delete.parse)(&answer(205)), (delete.parse)(&answer(204))), (Ok(true), Ok(false)));
+        assert!((delete.parse)(&answer(200)).is_err());
     }
 }

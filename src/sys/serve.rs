@@ -54,7 +54,7 @@ fn handle(request: &IncomingRequest) -> Reply {
     };
     let body = match route.body_limit() {
         None => Vec::new(),
-        Some(limit) => match read_body(request, limit) {
+        Some(limit) => match read_body(request, limit, &route) {
             Ok(body) => body,
             Err(reply) => return reply,
         },
@@ -62,16 +62,16 @@ fn handle(request: &IncomingRequest) -> Reply {
     webhook::respond(route, body, &config, env, WasiIo::default())
 }
 
-/// Reads the body, refusing more than `limit` bytes (413) without reading
-/// the rest.
-fn read_body(request: &IncomingRequest, limit: usize) -> Result<Vec<u8>, Reply> {
+/// Reads the body, refusing more than `limit` bytes (the route's 413)
+/// without reading the rest.
+fn read_body(request: &IncomingRequest, limit: usize, route: &webhook::Route) -> Result<Vec<u8>, Reply> {
     let declared = request
         .headers()
         .get("content-length")
         .first()
         .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return Err(Reply::too_large(limit));
+        return Err(route.too_large());
     }
     let incoming = request.consume().map_err(|()| Reply::error(500, "the request body was already read"))?;
     let stream = incoming.stream().map_err(|()| Reply::error(500, "the request body was already read"))?;
@@ -81,7 +81,7 @@ fn read_body(request: &IncomingRequest, limit: usize) -> Result<Vec<u8>, Reply> 
             Ok(chunk) => {
                 body.extend_from_slice(&chunk);
                 if body.len() > limit {
-                    return Err(Reply::too_large(limit));
+                    return Err(route.too_large());
                 }
             }
             Err(StreamError::Closed) => return Ok(body),

@@ -34,6 +34,28 @@ pub fn authorization_matches(header: &str, secret: &str) -> bool {
     verbatim | bearer
 }
 
+/// Why a request is not let in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No `Authorization` header.
+    Missing,
+    /// More than one: which one was meant cannot be known.
+    Several,
+    /// One that does not carry the secret.
+    Mismatch,
+}
+
+/// Whether the `Authorization` header `values` are exactly one that
+/// carries `secret` ([`authorization_matches`]).
+pub fn check<'v>(mut values: impl Iterator<Item = &'v str>, secret: &str) -> Result<(), Refusal> {
+    match (values.next(), values.next()) {
+        (None, _) => Err(Refusal::Missing),
+        (Some(_), Some(_)) => Err(Refusal::Several),
+        (Some(value), None) if authorization_matches(value, secret) => Ok(()),
+        (Some(_), None) => Err(Refusal::Mismatch),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,8 @@ use std::fmt;
 use std::time::Duration;
 
 pub const ENV_SECRET: &str = "WEBHOOK_SECRET";
+/// The bearer token identity providers send to `/scim/v2`.
+pub const ENV_SCIM_TOKEN: &str = "SCIM_TOKEN";
 pub const ENV_DEFAULT_ROLE: &str = "GITBOOK_DEFAULT_ROLE";
 pub const ENV_SSO: &str = "GITBOOK_SSO";
 /// Time allowed for applying one delivery, in milliseconds.
@@ -28,6 +30,8 @@ pub struct Config {
     /// The expected `Authorization` header value; `None` refuses every
     /// authenticated route.
     pub secret: Option<String>,
+    /// The SCIM bearer token; `None` refuses every `/scim/v2` request.
+    pub scim_token: Option<String>,
     pub defaults: JoinDefaults,
     pub groups: GroupMapping,
     /// Time allowed for applying one `/events` delivery.
@@ -38,6 +42,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             secret: None,
+            scim_token: None,
             defaults: JoinDefaults::default(),
             groups: GroupMapping::default(),
             deadline: DEFAULT_DEADLINE,
@@ -46,7 +51,7 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads `WEBHOOK_SECRET`, `GITBOOK_DEFAULT_ROLE` (`admin`…`read` or
+    /// Reads `WEBHOOK_SECRET`, `SCIM_TOKEN`, `GITBOOK_DEFAULT_ROLE` (`admin`…`read` or
     /// `guest`; default `read`), `GITBOOK_SSO` (`true`/`false`; default
     /// `true`), `GITBOOK_GROUP_TEAMS` (see [`GroupMapping::parse`]) and
     /// `WEBHOOK_DEADLINE_MS` (1 to 60000; default 2500). Values are trimmed
@@ -60,7 +65,11 @@ impl Config {
         if secret.as_deref().is_some_and(|s| s.chars().any(char::is_control)) {
             return Err(Error::invalid(ENV_SECRET, "contains control characters; it must fit in an HTTP header"));
         }
-        let mut config = Config { secret, ..Config::default() };
+        let scim_token = read(ENV_SCIM_TOKEN);
+        if scim_token.as_deref().is_some_and(|s| s.chars().any(char::is_control)) {
+            return Err(Error::invalid(ENV_SCIM_TOKEN, "contains control characters; it must fit in an HTTP header"));
+        }
+        let mut config = Config { secret, scim_token, ..Config::default() };
         if let Some(role) = read(ENV_DEFAULT_ROLE) {
             config.defaults.role = parse_role_or_guest(&role).map_err(|m| Error::invalid(ENV_DEFAULT_ROLE, m))?;
         }
@@ -93,6 +102,11 @@ impl Config {
         self.secret.as_deref().filter(|s| !s.trim().is_empty())
     }
 
+    /// The SCIM token, when one is configured (not blank).
+    pub fn scim_token(&self) -> Option<&str> {
+        self.scim_token.as_deref().filter(|s| !s.trim().is_empty())
+    }
+
     /// The GitBook settings for applying one delivery: read from `env` like
     /// every other way in, with every retry bound cut to the delivery's
     /// deadline, since no single operation may outlast the whole budget.
@@ -108,6 +122,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("secret", &self.secret().map(|_| "[redacted]"))
+            .field("scim_token", &self.scim_token().map(|_| "[redacted]"))
             .field("defaults", &self.defaults)
             .field("groups", &self.groups)
             .field("deadline", &self.deadline)

@@ -19,6 +19,7 @@
 //! | `GET /events` without it | 400 |
 //! | `POST /events` | the body's events applied: see [Replies](#replies) |
 //! | `POST /reconcile?…` | a snapshot planned (and applied with `apply=true`): see [`reconcile`] |
+//! | anything under `/scim/v2` | the SCIM 2.0 service provider ([`crate::scim`]), authenticated with `SCIM_TOKEN` as a bearer token; every answer, errors included, in `application/scim+json` |
 //! | `/events`, `/reconcile` or `/healthz` with another method | 405 with an `allow` header |
 //! | any other path | 404 |
 //!
@@ -91,7 +92,7 @@ pub mod route;
 #[cfg(test)]
 mod tests;
 
-pub use config::{Config, ENV_DEADLINE_MS, ENV_DEFAULT_ROLE, ENV_GROUP_TEAMS, ENV_SECRET, ENV_SSO};
+pub use config::{Config, ENV_DEADLINE_MS, ENV_DEFAULT_ROLE, ENV_GROUP_TEAMS, ENV_SCIM_TOKEN, ENV_SECRET, ENV_SSO};
 pub use events::{parse_events, results_reply, verification_reply, RETRY_AFTER_SECONDS};
 pub use head::Head;
 pub use reconcile::reconcile_reply;
@@ -128,7 +129,28 @@ pub fn respond<I: Io>(
         Route::OktaVerification { challenge } => verification_reply(&challenge),
         Route::Events => apply_events(&body, config, env, io),
         Route::Reconcile { apply, options } => run_reconcile(body, apply, &options, env, io),
+        Route::Scim(request) => serve_scim(&request, &body, config, env, io),
     }
+}
+
+/// Answers a SCIM request through GitBook; new members join with the
+/// configured default role and SSO setting unless the IdP sends a role.
+fn serve_scim<I: Io>(
+    request: &crate::scim::Request,
+    body: &[u8],
+    config: &Config,
+    env: impl Fn(&str) -> Option<String>,
+    io: I,
+) -> Reply {
+    let settings = match RawSettings::default().resolve(env) {
+        Ok(settings) => settings,
+        Err(error) => {
+            let detail = format!("the service is misconfigured: {error}");
+            return Reply::scim(crate::scim::error::ScimError::new(500, None, detail).into());
+        }
+    };
+    let mut client = Client::new(&settings, io);
+    Reply::scim(crate::scim::respond(request, body, &config.defaults, &mut client))
 }
 
 /// Applies a delivery within the configured deadline; what does not fit is

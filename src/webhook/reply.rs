@@ -4,6 +4,7 @@
 //! one JSON encoding ([`Error::to_json`]) as `cause`.
 
 use crate::error::Error;
+use crate::scim;
 use serde_json::{json, Value};
 
 /// The largest request body accepted on `/events`.
@@ -54,13 +55,29 @@ impl Reply {
         Reply::error(413, format!("the body is larger than {limit} bytes; send fewer events at a time"))
     }
 
+    /// A SCIM answer: `application/scim+json`, no body for 204; a 401
+    /// says how to authenticate.
+    pub fn scim(answer: scim::Answer) -> Reply {
+        let mut headers = Vec::new();
+        if answer.body.is_some() {
+            headers.push(("content-type".into(), scim::CONTENT_TYPE.into()));
+        }
+        if answer.status == 401 {
+            headers.push(("www-authenticate".into(), "Bearer realm=\"scim\"".into()));
+        }
+        Reply { status: answer.status, body: answer.body.unwrap_or(Value::Null), headers }
+    }
+
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Reply {
         self.headers.push((name.into(), value.into()));
         self
     }
 
-    /// The body as bytes to write.
+    /// The body as bytes to write; none for a `null` body (a 204).
     pub fn body_bytes(&self) -> Vec<u8> {
+        if self.body.is_null() {
+            return Vec::new();
+        }
         serde_json::to_vec(&self.body).expect("a JSON value serializes")
     }
 }

@@ -2,11 +2,13 @@
 //! protocol handles it, after the route's authentication; or the reply that
 //! ends the request (404, 405, 401, 400).
 
-use super::config::{Config, ENV_SECRET};
+use super::auth::{self, Refusal};
+use super::config::{Config, ENV_SCIM_TOKEN, ENV_SECRET};
 use super::head::Head;
 use super::reconcile::query_options;
 use super::reply::{Reply, MAX_BODY_BYTES};
-use super::{auth, EVENTS_PATH, HEALTH_PATH, RECONCILE_PATH};
+use super::{query, EVENTS_PATH, HEALTH_PATH, RECONCILE_PATH};
+use crate::scim::{self, error::ScimError, error::ScimType};
 use crate::sync::reconcile::Options;
 
 /// Okta's verification header, lower case.
@@ -28,6 +30,8 @@ pub enum Route {
     /// `POST /reconcile`: plan against the body's snapshot; apply it too
     /// when `apply` is set (`?apply=true`).
     Reconcile { apply: bool, options: Options },
+    /// A SCIM request under `/scim/v2`, authenticated with `SCIM_TOKEN`.
+    Scim(scim::Request),
 }
 
 impl Route {
@@ -37,7 +41,21 @@ impl Route {
         match self {
             Route::Events => Some(MAX_BODY_BYTES),
             Route::Reconcile { .. } => Some(MAX_SNAPSHOT_BYTES),
+            Route::Scim(request) => request.takes_body().then_some(scim::MAX_BODY_BYTES),
             Route::Health | Route::OktaVerification { .. } => None,
+        }
+    }
+}
+
+impl Route {
+    /// The 413 for a body over [`Route::body_limit`], in the route's own
+    /// protocol (a SCIM error under `/scim/v2`).
+    pub fn too_large(&self) -> Reply {
+        match self {
+            Route::Scim(_) => Reply::scim(
+                ScimError::new(413, None, format!("the body is larger than {} bytes", scim::MAX_BODY_BYTES)).into(),
+            ),
+            _ => Reply::too_large(self.body_limit().unwrap_or(MAX_BODY_BYTES)),
         }
     }
 }
@@ -68,11 +86,59 @@ pub fn route(head: &Head, config: &Config) -> Result<Route, Reply> {
             let (apply, options) = query_options(head.query())?;
             Ok(Route::Reconcile { apply, options })
         }
-        _ => Err(Reply::error(
-            404,
-            format!("no such path; the webhook serves POST {EVENTS_PATH}, POST {RECONCILE_PATH} and GET {HEALTH_PATH}"),
-        )),
+        path => match scim_path(path) {
+            Some(rest) => scim_route(head, config, rest),
+            None => Err(Reply::error(
+                404,
+                format!(
+                    "no such path; the webhook serves POST {EVENTS_PATH}, POST {RECONCILE_PATH}, GET {HEALTH_PATH} \
+                     and SCIM under {}",
+                    scim::BASE_PATH
+                ),
+            )),
+        },
     }
+}
+
+/// What follows `/scim/v2` in a SCIM path.
+fn scim_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix(scim::BASE_PATH)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// A SCIM request: authenticated first, then its path, method, content
+/// type and query read; every refusal is a SCIM error.
+fn scim_route(head: &Head, config: &Config, rest: &str) -> Result<Route, Reply> {
+    let refuse = |error: ScimError| Reply::scim(error.into());
+    authenticate_scim(head, config).map_err(refuse)?;
+    let pairs = query::parse(head.query()).map_err(|m| refuse(ScimError::bad(ScimType::InvalidValue, m)))?;
+    let content_type = head.header_values("content-type").next();
+    scim::parse_request(head.method, rest, &pairs, content_type).map(Route::Scim).map_err(refuse)
+}
+
+/// `Authorization: Bearer <SCIM_TOKEN>`, compared in constant time like the
+/// webhook secret. Without a token configured, SCIM is refused (500 naming
+/// the variable): never open by accident.
+fn authenticate_scim(head: &Head, config: &Config) -> Result<(), ScimError> {
+    let Some(token) = config.scim_token() else {
+        return Err(ScimError::new(
+            500,
+            None,
+            format!(
+                "SCIM is not configured: set {ENV_SCIM_TOKEN} to the secret token given to the identity provider; \
+                 every {} request is refused until then",
+                scim::BASE_PATH
+            ),
+        ));
+    };
+    auth::check(head.header_values("authorization"), token).map_err(|refusal| {
+        let detail = match refusal {
+            Refusal::Missing => "missing Authorization header; send Authorization: Bearer <SCIM token>",
+            Refusal::Several => "more than one Authorization header; send exactly one",
+            Refusal::Mismatch => "the bearer token does not match the configured SCIM token",
+        };
+        ScimError::new(401, None, detail)
+    })
 }
 
 fn okta_verification(head: &Head) -> Result<Route, Reply> {
@@ -115,13 +181,12 @@ fn authenticate(head: &Head, config: &Config) -> Result<(), Reply> {
             ),
         ));
     };
-    let unauthorized =
-        |message: &str| Reply::error(401, message).with_header("www-authenticate", "Bearer realm=\"webhook\"");
-    let mut values = head.header_values("authorization");
-    match (values.next(), values.next()) {
-        (None, _) => Err(unauthorized("missing Authorization header; send the configured webhook secret")),
-        (Some(_), Some(_)) => Err(unauthorized("more than one Authorization header; send exactly one")),
-        (Some(value), None) if auth::authorization_matches(value, secret) => Ok(()),
-        (Some(_), None) => Err(unauthorized("the Authorization header does not match the configured webhook secret")),
-    }
+    auth::check(head.header_values("authorization"), secret).map_err(|refusal| {
+        let message = match refusal {
+            Refusal::Missing => "missing Authorization header; send the configured webhook secret",
+            Refusal::Several => "more than one Authorization header; send exactly one",
+            Refusal::Mismatch => "the Authorization header does not match the configured webhook secret",
+        };
+        Reply::error(401, message).with_header("www-authenticate", "Bearer realm=\"webhook\"")
+    })
 }

@@ -1,0 +1,440 @@
+//! `/Users`: SCIM Users as GitBook organization members, without a
+//! database. The id carries the email ([`super::id`]); everything else is
+//! read from GitBook on each request.
+//!
+//! Deactivation removes the member from the organization and reactivation
+//! invites them again (with the role the IdP sends, else the default role:
+//! GitBook's `disabled` flag cannot be set through its API, and no role is
+//! remembered). Someone who is not a member reads as `active: false`,
+//! whether deactivated, deleted or never invited: without state these look
+//! the same.
+
+use super::error::{ScimError, ScimType};
+use super::filter::{Attribute, Filter};
+use super::id;
+use super::list::{list_response, ListQuery};
+use super::patch::{boolean, OpKind, Target};
+use super::resource::{self, absent_user, RoleChoice, UserInput, USER_ATTRIBUTES};
+use crate::gitbook::model::{Member, Removal};
+use crate::gitbook::ops::{Invite, Invitee, MemberFilter};
+use crate::gitbook::Client;
+use crate::io::Io;
+use crate::role::Role;
+use crate::sync::events::JoinDefaults;
+use crate::validate::{Email, GitBookId};
+use serde_json::Value;
+
+type Result<T> = std::result::Result<T, ScimError>;
+
+/// The email a user id names; an id this service did not make is 404.
+pub fn email_of(id: &str) -> Result<Email> {
+    id::email_of(id).ok_or_else(|| {
+        let shown: String = id.chars().take(100).collect();
+        ScimError::not_found(format!("no user with id {shown:?}"))
+    })
+}
+
+/// `GET /Users?…`.
+pub fn list<I: Io>(query: &ListQuery, client: &mut Client<I>) -> Result<Value> {
+    match &query.filter {
+        Some(filter) => {
+            let found = filtered(filter, client)?;
+            Ok(window(query, found))
+        }
+        None => everyone(query, client),
+    }
+}
+
+/// The members a filter selects, as resources.
+fn filtered<I: Io>(filter: &Filter, client: &mut Client<I>) -> Result<Vec<Value>> {
+    // externalId is not stored: nobody has the one asked for.
+    if filter.mentions(Attribute::ExternalId) {
+        return Ok(Vec::new());
+    }
+    let emails: Vec<&str> = filter.values(&[Attribute::UserName, Attribute::Email]).collect();
+    let names: Vec<&str> = filter.values(&[Attribute::DisplayName]).collect();
+    let same = |values: &[&str]| values.windows(2).all(|w| w[0].eq_ignore_ascii_case(w[1]));
+    if !same(&emails) || !same(&names) {
+        return Ok(Vec::new());
+    }
+    let name_matches =
+        |m: &Member| names.first().is_none_or(|n| m.user.display_name.trim().eq_ignore_ascii_case(n.trim()));
+    if let Some(email) = emails.first() {
+        // Entra's connection test asks for a random GUID: not an email, nobody.
+        let Ok(email) = Email::parse("userName", email) else {
+            return Ok(Vec::new());
+        };
+        let member = client.find_member_by_email(&email)?;
+        return Ok(member.filter(|m| name_matches(m)).map(|m| resource::user(&m, &email)).into_iter().collect());
+    }
+    let Some(name) = names.first() else {
+        return Ok(Vec::new());
+    };
+    // GitBook's search is fuzzy and bounded; the exact match is ours.
+    let Ok(search) = MemberFilter::parse(None, Some(name)) else {
+        return Ok(Vec::new());
+    };
+    let mut found = Vec::new();
+    client.for_each_member_page(&search, |items, _| {
+        found.extend(items.into_iter().filter(|m| name_matches(m)).filter_map(|m| rendered(&m)));
+        true
+    })?;
+    Ok(found)
+}
+
+/// A member with a usable email, as a resource.
+fn rendered(member: &Member) -> Option<Value> {
+    let email = Email::parse("email", member.user.email.as_deref()?).ok()?;
+    Some(resource::user(member, &email))
+}
+
+/// The window of an already complete result list.
+fn window(query: &ListQuery, all: Vec<Value>) -> Value {
+    let total = all.len() as u64;
+    let range = query.window();
+    let page = all.into_iter().skip(range.start as usize).take((range.end - range.start) as usize).collect();
+    list_response(total, query.start_index, page)
+}
+
+/// Every member, windowed: GitBook's cursors cannot jump, so the walk goes
+/// from the first page (1000 members a request) to the window's end. The
+/// total is GitBook's `count`; a GitBook that gave none is walked to the
+/// end, so that `totalResults` is exact.
+fn everyone<I: Io>(query: &ListQuery, client: &mut Client<I>) -> Result<Value> {
+    if query.count == 0 {
+        // Only the total: the smallest page says it.
+        let first = client.list_members_page(&MemberFilter::default(), None, Some(1))?;
+        if let Some(total) = first.count {
+            return Ok(list_response(total, query.start_index, Vec::new()));
+        }
+    }
+    let range = query.window();
+    let (mut seen, mut total, mut page) = (0u64, None, Vec::new());
+    client.for_each_member_page(&MemberFilter::default(), |items, count| {
+        total = total.or(count);
+        let n = items.len() as u64;
+        if seen + n > range.start && seen < range.end {
+            let skip = range.start.saturating_sub(seen) as usize;
+            let take = (range.end - seen.max(range.start)) as usize;
+            page.extend(items.iter().skip(skip).take(take).filter_map(rendered));
+        }
+        seen += n;
+        seen < range.end || total.is_none()
+    })?;
+    Ok(list_response(total.unwrap_or(seen), query.start_index, page))
+}
+
+/// `GET /Users/{id}`: the member, or `active: false` when not a member.
+pub fn get<I: Io>(id: &str, client: &mut Client<I>) -> Result<Value> {
+    let email = email_of(id)?;
+    Ok(match client.find_member_by_email(&email)? {
+        Some(member) => resource::user(&member, &email),
+        None => absent_user(&email),
+    })
+}
+
+/// `POST /Users`: 409 when already a member; otherwise invited (when
+/// active), and the new member read back.
+pub fn create<I: Io>(input: &UserInput, defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
+    if client.find_member_by_email(&input.email)?.is_some() {
+        return Err(ScimError::conflict(format!("{} is already a member of the GitBook organization", input.email)));
+    }
+    if input.active == Some(false) {
+        return Ok(absent_user(&input.email));
+    }
+    invite(&input.email, input.role.unwrap_or(defaults.role), defaults, client)
+}
+
+/// `PUT /Users/{id}`: `userName` must stay the same; `active` and `roles`
+/// are applied (an absent `active` leaves it as it is).
+pub fn replace<I: Io>(id: &str, input: &UserInput, defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
+    let email = email_of(id)?;
+    if input.email != email {
+        return Err(changed_email(input.email.as_str()));
+    }
+    apply(&email, Changes { active: input.active, role: input.role }, defaults, client)
+}
+
+/// `PATCH /Users/{id}`.
+pub fn patch<I: Io>(id: &str, targets: &[Target], defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
+    let email = email_of(id)?;
+    let changes = changes(targets, &email, defaults)?;
+    apply(&email, changes, defaults, client)
+}
+
+/// `DELETE /Users/{id}`: removed from the organization; someone who is not a
+/// member is already gone (Entra deletes users it deactivated long before).
+pub fn delete<I: Io>(id: &str, client: &mut Client<I>) -> Result<()> {
+    let email = email_of(id)?;
+    client.remove_member_by_email(&email)?;
+    Ok(())
+}
+
+/// What a PUT or PATCH asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Changes {
+    active: Option<bool>,
+    role: RoleChoice,
+}
+
+fn apply<I: Io>(email: &Email, changes: Changes, defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
+    let member = client.find_member_by_email(email)?;
+    match (member, changes.active) {
+        (Some(member), Some(false)) => {
+            let user = member_id(&member)?;
+            match client.remove_member(&user)? {
+                Removal::Deleted | Removal::NotAMember => Ok(absent_user(email)),
+                // GitBook asked its admins to approve: still a member until then.
+                Removal::ApprovalRequested => Ok(resource::user(&member, email)),
+            }
+        }
+        (Some(member), _) => match changes.role {
+            Some(role) if role != member.role => {
+                let updated = client.set_member_role(&member_id(&member)?, role)?;
+                Ok(resource::user(&updated, email))
+            }
+            _ => Ok(resource::user(&member, email)),
+        },
+        (None, Some(true)) => invite(email, changes.role.unwrap_or(defaults.role), defaults, client),
+        // Not a member and not asked to be: nothing to keep a role in.
+        (None, _) => Ok(absent_user(email)),
+    }
+}
+
+/// Invites one person with their role, then reads the member back.
+fn invite<I: Io>(email: &Email, role: Option<Role>, defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
+    let invite = Invite {
+        emails: Vec::new(),
+        with_roles: vec![Invitee { email: email.clone(), role }],
+        default_role: role,
+        sso: defaults.sso,
+    };
+    let result = client.invite(&invite)?;
+    let member = match result.user_ids.first().map(|id| GitBookId::parse("user-id", id)) {
+        Some(Ok(user)) => Some(client.get_member(&user)?),
+        _ => client.find_member_by_email(email)?,
+    };
+    match member {
+        Some(member) => Ok(resource::user(&member, email)),
+        None => {
+            Err(ScimError::new(502, None, format!("GitBook accepted the invite of {email} but does not list them")))
+        }
+    }
+}
+
+/// The member's GitBook id, checked before it goes into a URL path.
+pub fn member_id(member: &Member) -> Result<GitBookId> {
+    GitBookId::parse("user-id", &member.id).map_err(|_| {
+        let shown: String = member.id.chars().take(100).collect();
+        ScimError::new(502, None, format!("GitBook returned the member ID {shown:?}, which is not a valid ID"))
+    })
+}
+
+fn changed_email(to: &str) -> ScimError {
+    ScimError::bad(
+        ScimType::Mutability,
+        format!(
+            "the email (userName) of a GitBook member cannot change; got {to:?}. Deprovision the old address and \
+             provision the new one"
+        ),
+    )
+}
+
+/// A User PATCH's targets as changes: `active`, `roles`; `userName` and the
+/// work email may be "changed" to what they are; attributes GitBook does not
+/// store are accepted and ignored; an attribute in no schema is
+/// `invalidPath`.
+fn changes(targets: &[Target], email: &Email, defaults: &JoinDefaults) -> Result<Changes> {
+    let mut changes = Changes::default();
+    for target in targets {
+        let path = &target.path;
+        if path.extension {
+            continue;
+        }
+        let value = target.value.as_ref();
+        let removal = target.op == OpKind::Remove;
+        match path.top() {
+            "active" => {
+                if removal {
+                    return Err(ScimError::bad(ScimType::Mutability, "active cannot be removed; replace it"));
+                }
+                let active = value.and_then(boolean).ok_or_else(|| {
+                    ScimError::bad(ScimType::InvalidValue, "active must be true or false (or \"True\"/\"False\")")
+                })?;
+                changes.active = Some(active);
+            }
+            "roles" => {
+                changes.role = match (removal, value) {
+                    (true, _) | (false, None) => Some(defaults.role),
+                    (false, Some(value)) => resource::roles(value)?.or(Some(defaults.role)),
+                };
+            }
+            "username" => match (removal, value.and_then(Value::as_str)) {
+                (false, Some(name)) => same_email(name, email)?,
+                _ => return Err(ScimError::bad(ScimType::Mutability, "userName cannot be removed")),
+            },
+            "emails" => {
+                let work = path.selector.as_ref().is_none_or(|(a, v)| a == "type" && v.eq_ignore_ascii_case("work"));
+                if !work || removal {
+                    // Another kind of email: not stored. Removing the work
+                    // email leaves GitBook's as it is.
+                    continue;
+                }
+                for address in email_values(value) {
+                    same_email(address, email)?;
+                }
+            }
+            top if USER_ATTRIBUTES.contains(&top) => {}
+            _ => {
+                let shown: String = path.plain().chars().take(100).collect();
+                return Err(ScimError::bad(
+                    ScimType::InvalidPath,
+                    format!("{shown:?} is not an attribute of the SCIM User schema"),
+                ));
+            }
+        }
+    }
+    Ok(changes)
+}
+
+/// The addresses in an `emails` value: a string, or objects' `value`s (the
+/// primary or work one when several are given).
+fn email_values(value: Option<&Value>) -> Vec<&str> {
+    match value {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(entries)) => {
+            let chosen = entries
+                .iter()
+                .find(|e| e.get("primary").and_then(boolean) == Some(true))
+                .or_else(|| entries.iter().find(|e| e.get("type").and_then(Value::as_str) == Some("work")))
+                .or(entries.first());
+            chosen.and_then(|e| e.get("value")).and_then(Value::as_str).into_iter().collect()
+        }
+        Some(object @ Value::Object(_)) => object.get("value").and_then(Value::as_str).into_iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn same_email(given: &str, email: &Email) -> Result<()> {
+    match Email::parse("userName", given) {
+        Ok(given) if given == *email => Ok(()),
+        _ => Err(changed_email(given)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::patch;
+    use serde_json::json;
+
+    fn email(s: &str) -> Email {
+        Email::parse("e", s).unwrap()
+    }
+
+    fn changes_of(body: Value) -> Result<Changes> {
+        changes(&patch::parse(&body)?, &email("ann@x.io"), &JoinDefaults::default())
+    }
+
+    #[test]
+    fn okta_and_entra_deactivations_read_as_active_false() {
+        for body in [
+            json!({"Operations": [{"op": "replace", "value": {"active": false}}]}),
+            json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}),
+            json!({"Operations": [{"op": "replace", "value": {"active": false, "name.givenName": "Ann",
+                                   "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "R&D"}}]}),
+        ] {
+            assert_eq!(changes_of(body).unwrap(), Changes { active: Some(false), role: None });
+        }
+    }
+
+    #[test]
+    fn profile_updates_that_gitbook_does_not_store_change_nothing() {
+        let body = json!({"Operations": [
+            {"op": "Add", "path": "emails[type eq \"work\"].value", "value": "Ann@X.io"},
+            {"op": "Replace", "path": "name.familyName", "value": "B"},
+            {"op": "Replace", "path": "userName", "value": "ann@x.io"},
+            {"op": "Add", "path": "externalId", "value": "e1"},
+            {"op": "Replace", "path": "emails", "value": [{"value": "ann@x.io", "primary": true}]},
+            {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1"}
+        ]});
+        assert_eq!(changes_of(body).unwrap(), Changes::default());
+    }
+
+    #[test]
+    fn roles_are_set_and_removing_them_restores_the_default() {
+        let set = json!({"Operations": [{"op": "Add", "path": "roles[primary eq \"True\"].value", "value": "edit"}]});
+        assert_eq!(changes_of(set).unwrap().role, Some(Some(Role::Edit)));
+        let removed = json!({"Operations": [{"op": "remove", "path": "roles"}]});
+        assert_eq!(changes_of(removed).unwrap().role, Some(Some(Role::Read)));
+    }
+
+    #[test]
+    fn a_new_email_an_unknown_attribute_or_a_bad_boolean_is_refused() {
+        for (body, kind) in [
+            (json!({"Operations": [{"op": "replace", "path": "userName", "value": "new@x.io"}]}), ScimType::Mutability),
+            (
+                json!({"Operations": [{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "n@x.io"}]}),
+                ScimType::Mutability,
+            ),
+            (json!({"Operations": [{"op": "replace", "path": "colour", "value": "red"}]}), ScimType::InvalidPath),
+            (json!({"Operations": [{"op": "replace", "path": "active", "value": "no"}]}), ScimType::InvalidValue),
+            (json!({"Operations": [{"op": "remove", "path": "active"}]}), ScimType::Mutability),
+        ] {
+            assert_eq!(changes_of(body.clone()).unwrap_err().scim_type, Some(kind), "{body}");
+        }
+    }
+
+    fn page(emails: &[&str], count: Option<u64>, next: Option<&str>) -> crate::gitbook::fake::Answer {
+        let items: Vec<Value> = emails
+            .iter()
+            .map(|e| {
+                json!({"id": e.replace(['@', '.'], "_"), "role": "read", "disabled": false, "joinedAt": "x",
+                       "sso": true, "user": {"id": "u", "displayName": e, "email": e}})
+            })
+            .collect();
+        let mut body = json!({"items": items});
+        if let Some(count) = count {
+            body["count"] = json!(count);
+        }
+        if let Some(next) = next {
+            body["next"] = json!({"page": next});
+        }
+        crate::gitbook::fake::json(200, &body.to_string())
+    }
+
+    fn listed(query: &[(&str, &str)], answers: Vec<crate::gitbook::fake::Answer>) -> (Value, usize) {
+        let pairs: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let query = ListQuery::parse(&pairs).unwrap();
+        let settings = crate::gitbook::fake::settings();
+        let mut io = crate::gitbook::fake::ScriptedIo::new(answers);
+        let list = list(&query, &mut Client::new(&settings, &mut io)).unwrap();
+        (list, io.sent.len())
+    }
+
+    #[test]
+    fn a_window_across_two_gitbook_pages_stops_at_its_end() {
+        let answers =
+            vec![page(&["a@x.io", "b@x.io"], Some(5), Some("p2")), page(&["c@x.io", "d@x.io"], Some(5), Some("p3"))];
+        let (list, requests) = listed(&[("startIndex", "2"), ("count", "2")], answers);
+        let names: Vec<&str> =
+            list["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap()).collect();
+        assert_eq!((names, requests), (vec!["b@x.io", "c@x.io"], 2));
+        assert_eq!((list["totalResults"].as_u64(), list["startIndex"].as_u64()), (Some(5), Some(2)));
+    }
+
+    #[test]
+    fn without_gitbook_s_count_the_walk_goes_on_so_the_total_is_exact() {
+        let answers = vec![page(&["a@x.io", "b@x.io"], None, Some("p2")), page(&["c@x.io"], None, None)];
+        let (list, requests) = listed(&[("count", "1")], answers);
+        assert_eq!((list["totalResults"].as_u64(), list["itemsPerPage"].as_u64(), requests), (Some(3), Some(1), 2));
+        let (list, requests) = listed(&[("count", "0")], vec![page(&["a@x.io"], Some(9), Some("p2"))]);
+        assert_eq!((list["totalResults"].as_u64(), list["Resources"].clone(), requests), (Some(9), json!([]), 1));
+    }
+
+    #[test]
+    fn ids_that_name_no_email_are_not_found() {
+        assert_eq!(email_of("010101").unwrap_err().status, 404);
+        assert_eq!(email_of(&id::user_id(&email("ann@x.io"))).unwrap(), email("ann@x.io"));
+    }
+}
