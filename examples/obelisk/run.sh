@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# The gitbook-directory-sync component as Obelisk activities, driven by a
+# workflow that runs the directory-sync guide (someone joins, joins a team,
+# leaves) against the local GitBook stand-in; checked at both ends.
+#
+#   bash examples/obelisk/run.sh
+#
+# Four runs, each with a fresh stand-in and Obelisk server:
+#   guide      no faults: the workflow returns the user ID and `deleted`, and
+#              the stand-in saw the three requests once each;
+#   absorbed   the first two invites answer 503: the component retries within
+#              its policy, the workflow succeeds, one member was invited;
+#   outage     the first 7 team updates answer 503: the component gives up
+#              after its 5 attempts, Obelisk does not run the activity again
+#              (max_retries = 0), the workflow sleeps durably and calls the
+#              step again, which succeeds on its third attempt;
+#   outlasting every team update answers 503: three calls of 5 attempts, then
+#              the workflow ends with `join-team(server-error)` and the
+#              removal is never sent.
+# Installs Obelisk 0.41.4 when `obelisk` is missing or another version
+# (cargo +1.96.0 install obelisk@0.41.4 --locked: needs protoc and the 1.96.0
+# toolchain, about 25 minutes on 2 cores). Needs cargo, curl and jq. Uses
+# 127.0.0.1:5005 for Obelisk's API; keeps its state in target/obelisk-example.
+set -euo pipefail
+
+OBELISK_VERSION=0.41.4
+OBELISK_TOOLCHAIN=1.96.0
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/examples/obelisk
+WORK=$ROOT/target/obelisk-example
+API=http://127.0.0.1:5005
+GUIDE=gitbook:directory-sync-guide/guide@0.1.0.join-team-leave
+ORG=acme
+TOKEN=gb_test_token # the stand-in's test token: not a real one
+EMAIL=dana@acme.test
+
+say() { printf '\n== %s\n' "$*"; }
+fail() {
+    printf 'FAILED: %s\n' "$*" >&2
+    exit 1
+}
+
+for tool in cargo curl jq; do
+    command -v "$tool" >/dev/null || fail "$tool is needed on PATH"
+done
+
+# --- Obelisk -----------------------------------------------------------------
+OBELISK=${OBELISK:-$(command -v obelisk || echo "$HOME/.cargo/bin/obelisk")}
+if [[ ! -x $OBELISK ]] || [[ $("$OBELISK" --version 2>/dev/null) != *"$OBELISK_VERSION"* ]]; then
+    say "installing Obelisk $OBELISK_VERSION (cargo +$OBELISK_TOOLCHAIN install --locked)"
+    command -v protoc >/dev/null || fail "protoc is needed to build Obelisk (Debian: apt-get install protobuf-compiler)"
+    rustup toolchain list | grep -q "^$OBELISK_TOOLCHAIN" ||
+        rustup toolchain install "$OBELISK_TOOLCHAIN" --profile minimal
+    started=$(date +%s)
+    cargo "+$OBELISK_TOOLCHAIN" install "obelisk@$OBELISK_VERSION" --locked
+    echo "installed Obelisk in $(($(date +%s) - started)) s"
+    OBELISK=$HOME/.cargo/bin/obelisk
+fi
+echo "obelisk: $("$OBELISK" --version)"
+
+# --- Build -------------------------------------------------------------------
+say "building the component, the workflow and the stand-in"
+cd "$ROOT"
+cargo build --release --target wasm32-wasip2 -p gitbook-directory-sync
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+cargo build --release --target wasm32-unknown-unknown -p obelisk-guide-workflow
+cargo build -p host-test --bin host-test
+HOST_TEST=$ROOT/target/debug/host-test
+
+# The deployment folder Obelisk reads: the TOML and the two .wasm beside it.
+rm -rf "$WORK"/run-* "$WORK/deployment"
+mkdir -p "$WORK/deployment" "$WORK/cache"
+cp "$HERE/deployment.toml" "$HERE/server.toml" "$WORK/deployment/"
+cp target/wasm32-wasip2/release/gitbook_directory_sync.wasm "$WORK/deployment/"
+cp target/wasm32-unknown-unknown/release/obelisk_guide_workflow.wasm "$WORK/deployment/"
+ls -l "$WORK/deployment"/*.wasm
+
+if curl -s -o /dev/null "$API"; then
+    fail "something already listens on ${API#http://}: stop it first (Obelisk's API uses that address)"
+fi
+
+STANDIN_PID='' SERVER_PID=''
+cleanup() {
+    [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    [[ -n $STANDIN_PID ]] && kill "$STANDIN_PID" 2>/dev/null && wait "$STANDIN_PID" 2>/dev/null
+    true
+}
+trap cleanup EXIT
+
+# --- One run -----------------------------------------------------------------
+# run NAME [--fail METHOD:PATH:STATUS:TIMES]...: starts the stand-in (faults
+# as given) and the server, runs the workflow, stops both. Leaves in
+# $WORK/run-NAME: result.json (the execution's result), requests.jsonl (the
+# stand-in's log), team (the team ID), server.log.
+run() {
+    local name=$1
+    shift
+    local dir=$WORK/run-$name
+    mkdir -p "$dir"
+    say "run '$name' ${*:-(no faults)}"
+
+    # The stand-in serves until its stdin (a FIFO held open on fd 3) closes,
+    # then prints its request log and exits.
+    mkfifo "$dir/standin.in"
+    "$HOST_TEST" standin --org "$ORG" --token "$TOKEN" --until-stdin-closes "$@" \
+        <"$dir/standin.in" >"$dir/standin.out" 2>"$dir/standin.err" &
+    STANDIN_PID=$!
+    exec 3>"$dir/standin.in"
+    for _ in $(seq 100); do
+        [[ -s $dir/standin.out ]] && break
+        sleep 0.1
+    done
+    local url
+    url=$(head -n1 "$dir/standin.out")
+    [[ $url == http://127.0.0.1:* ]] || fail "the stand-in did not start: $(cat "$dir/standin.err")"
+    echo "GitBook stand-in: $url"
+
+    # The team to join, found the way a user would: GET /teams.
+    curl -sf -H "Authorization: Bearer $TOKEN" "$url/v1/orgs/$ORG/teams" |
+        jq -er '.items[] | select(.title == "Engineering") | .id' >"$dir/team"
+    local team
+    team=$(cat "$dir/team")
+
+    # The server reads the token into its secret store and drops it from its
+    # environment; the component sees a placeholder.
+    GITBOOK_API_URL=$url GITBOOK_ORG=$ORG GITBOOK_ALLOW_INSECURE_HTTP=1 GITBOOK_TOKEN=$TOKEN \
+        XDG_DATA_HOME=$dir/data XDG_CACHE_HOME=$WORK/cache \
+        "$OBELISK" server run --server-config "$WORK/deployment/server.toml" \
+        --deployment "$WORK/deployment/deployment.toml" --allow-unauthenticated-api \
+        >"$dir/server.log" 2>&1 &
+    SERVER_PID=$!
+    local started=$SECONDS
+    until "$OBELISK" component list >"$dir/components.txt" 2>/dev/null; do
+        kill -0 "$SERVER_PID" 2>/dev/null || fail "the server stopped: $(tail -n 20 "$dir/server.log")"
+        ((SECONDS - started < 300)) || fail "the server did not answer in 300 s: $(tail -n 20 "$dir/server.log")"
+        sleep 0.5
+    done
+    echo "server up in $((SECONDS - started)) s"
+
+    local id
+    id=$("$OBELISK" generate execution-id)
+    started=$SECONDS
+    "$OBELISK" execution submit --execution-id "$id" "$GUIDE" "[\"$EMAIL\", \"$team\"]" >"$dir/submit.txt"
+    "$OBELISK" execution result --follow --json "$id" >"$dir/result.json"
+    echo "execution $id finished in $((SECONDS - started)) s"
+    "$OBELISK" execution list --show-derived --json --limit 50 >"$dir/executions.json"
+
+    kill "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=''
+    exec 3>&- # end of the stand-in's stdin: it prints its log and exits
+    wait "$STANDIN_PID" || fail "the stand-in failed: $(cat "$dir/standin.err")"
+    STANDIN_PID=''
+    tail -n +2 "$dir/standin.out" >"$dir/requests.jsonl"
+}
+
+# --- Checks ------------------------------------------------------------------
+# One line per request the stand-in received: method, path, body, whether it
+# carried the real token (never the placeholder), the injected fault.
+requests() {
+    jq -r '"\(.method) \(.path) \(.body // "" | if type == "string" then . else tojson end) auth=\(.authorization)\(if .fault then " fault=\(.fault)" else "" end)"' \
+        "$WORK/run-$1/requests.jsonl"
+}
+
+# repeat N LINE: LINE, N times, one a line.
+repeat() { for _ in $(seq "$1"); do printf '%s\n' "$2"; done; }
+
+expect_requests() {
+    local name=$1 expected=$2
+    if ! diff <(printf '%s\n' "$expected") <(requests "$name") >"$WORK/run-$name/requests.diff"; then
+        cat "$WORK/run-$name/requests.diff" >&2
+        fail "run '$name': the stand-in's requests differ from the expected ones (< expected, > received)"
+    fi
+    echo "stand-in requests, as expected:"
+    requests "$name" | sed 's/^/  /'
+}
+
+# The workflow's return value, from `obelisk execution result --json`.
+result() { jq -c "${2:-.}" "$WORK/run-$1/result.json"; }
+
+"$OBELISK" server verify --server-config "$HERE/server.toml" --deployment "$WORK/deployment/deployment.toml" \
+    --skip-db >/dev/null 2>&1 || true
+
+run guide
+TEAM=$(cat "$WORK/run-guide/team")
+result guide
+USER_ID=$(jq -er '.. | objects | (.ok? // empty) | objects | ."user-id"? // empty' "$WORK/run-guide/result.json" | head -n1)
+[[ -n $USER_ID ]] || fail "run 'guide': the workflow returned no user ID: $(result guide)"
+INVITE='POST /v1/orgs/acme/invites {"emails":["dana@acme.test"],"role":"read","sso":true} auth=token'
+JOIN="PUT /v1/orgs/acme/teams/$TEAM/members {\"add\":[\"$USER_ID\"]} auth=token"
+LEAVE="DELETE /v1/orgs/acme/members/$USER_ID  auth=token"
+LOOKUP="GET /v1/orgs/acme/teams  auth=token"
+expect_requests guide "$LOOKUP
+$INVITE
+$JOIN
+$LEAVE"
+
+run absorbed --fail POST:/invites:503:2
+FAULT=' fault=server error 503'
+expect_requests absorbed "$LOOKUP
+$INVITE$FAULT
+$INVITE$FAULT
+$INVITE
+$JOIN
+$LEAVE"
+
+run outage --fail PUT:/members:503:7
+expect_requests outage "$LOOKUP
+$INVITE
+$(repeat 7 "$JOIN$FAULT")
+$JOIN
+$LEAVE"
+expect_result outage '.ok? // . | tostring | test("deleted")'
+
+run outlasting --fail PUT:/members:503:1000
+expect_requests outlasting "$LOOKUP
+$INVITE
+$(repeat 15 "$JOIN$FAULT")"
+expect_result outlasting 'tostring | test("server-error")'
+
+say "all four runs behaved as designed"
