@@ -140,8 +140,10 @@ run() {
     local id
     id=$("$OBELISK" generate execution-id)
     started=$SECONDS
-    "$OBELISK" execution submit --execution-id "$id" "$GUIDE" "[\"$EMAIL\", \"$team\"]" >"$dir/submit.txt"
-    "$OBELISK" execution result --follow --json "$id" >"$dir/result.json"
+    "$OBELISK" execution submit --execution-id "$id" "$GUIDE" "[\"$EMAIL\", \"$team\"]" >"$dir/submit.txt" ||
+        fail "submitting the workflow failed: $(tail -n 20 "$dir/server.log")"
+    "$OBELISK" execution result --follow --json "$id" >"$dir/result.json" ||
+        fail "no result for $id: $(tail -n 20 "$dir/server.log")"
     echo "execution $id finished in $((SECONDS - started)) s"
     "$OBELISK" execution list --show-derived --json --limit 50 >"$dir/executions.json"
 
@@ -158,7 +160,7 @@ run() {
 # One line per request the stand-in received: method, path, body, whether it
 # carried the real token (never the placeholder), the injected fault.
 requests() {
-    jq -r '"\(.method) \(.path) \(.body // "" | if type == "string" then . else tojson end) auth=\(.authorization)\(if .fault then " fault=\(.fault)" else "" end)"' \
+    jq -r '"\(.method) \(.path)\(if .body then " \(.body | tojson)" else "" end) auth=\(.authorization)\(if .fault then " fault=\(.fault)" else "" end)"' \
         "$WORK/run-$1/requests.jsonl"
 }
 
@@ -175,27 +177,38 @@ expect_requests() {
     requests "$name" | sed 's/^/  /'
 }
 
-# The workflow's return value, from `obelisk execution result --json`.
-result() { jq -c "${2:-.}" "$WORK/run-$1/result.json"; }
+# The workflow's return value from `obelisk execution result --json`, keys in
+# snake case (Obelisk may print WIT names either way): `ok` or `err`.
+outcome() {
+    jq -ce '[.. | objects | select(has("ok") or has("err"))][0]
+        | walk(if type == "object" then with_entries(.key |= gsub("-"; "_")) else . end)' \
+        "$WORK/run-$1/result.json" || fail "run '$1': no result in $(cat "$WORK/run-$1/result.json")"
+}
 
-"$OBELISK" server verify --server-config "$HERE/server.toml" --deployment "$WORK/deployment/deployment.toml" \
-    --skip-db >/dev/null 2>&1 || true
+# expect_outcome NAME JQ-TEST: the outcome passes the test.
+expect_outcome() {
+    local got
+    got=$(outcome "$1")
+    jq -e "$2" <<<"$got" >/dev/null || fail "run '$1': the workflow returned $got, expected $2"
+    echo "workflow result, as expected: $got"
+}
 
+OK_DELETED='.ok.invited == 1 and .ok.removal == "deleted" and (.ok.user_id | length > 0)'
 run guide
+expect_outcome guide "$OK_DELETED"
 TEAM=$(cat "$WORK/run-guide/team")
-result guide
-USER_ID=$(jq -er '.. | objects | (.ok? // empty) | objects | ."user-id"? // empty' "$WORK/run-guide/result.json" | head -n1)
-[[ -n $USER_ID ]] || fail "run 'guide': the workflow returned no user ID: $(result guide)"
+USER_ID=$(outcome guide | jq -r .ok.user_id)
 INVITE='POST /v1/orgs/acme/invites {"emails":["dana@acme.test"],"role":"read","sso":true} auth=token'
-JOIN="PUT /v1/orgs/acme/teams/$TEAM/members {\"add\":[\"$USER_ID\"]} auth=token"
-LEAVE="DELETE /v1/orgs/acme/members/$USER_ID  auth=token"
-LOOKUP="GET /v1/orgs/acme/teams  auth=token"
+JOIN="PUT /v1/orgs/acme/teams/$TEAM/members {\"add\":[\"$USER_ID\"],\"remove\":[]} auth=token"
+LEAVE="DELETE /v1/orgs/acme/members/$USER_ID auth=token"
+LOOKUP="GET /v1/orgs/acme/teams auth=token"
 expect_requests guide "$LOOKUP
 $INVITE
 $JOIN
 $LEAVE"
 
 run absorbed --fail POST:/invites:503:2
+expect_outcome absorbed "$OK_DELETED"
 FAULT=' fault=server error 503'
 expect_requests absorbed "$LOOKUP
 $INVITE$FAULT
@@ -205,17 +218,17 @@ $JOIN
 $LEAVE"
 
 run outage --fail PUT:/members:503:7
+expect_outcome outage "$OK_DELETED"
 expect_requests outage "$LOOKUP
 $INVITE
 $(repeat 7 "$JOIN$FAULT")
 $JOIN
 $LEAVE"
-expect_result outage '.ok? // . | tostring | test("deleted")'
 
 run outlasting --fail PUT:/members:503:1000
+expect_outcome outlasting '.err.join_team.server_error | .status == 503 and .attempts == 5'
 expect_requests outlasting "$LOOKUP
 $INVITE
 $(repeat 15 "$JOIN$FAULT")"
-expect_result outlasting 'tostring | test("server-error")'
 
 say "all four runs behaved as designed"
