@@ -75,7 +75,7 @@ cp target/wasm32-wasip2/release/gitbook_directory_sync.wasm "$WORK/deployment/"
 cp target/wasm32-unknown-unknown/release/obelisk_guide_workflow.wasm "$WORK/deployment/"
 ls -l "$WORK/deployment"/*.wasm
 
-if curl -s -o /dev/null "$API"; then
+if (exec 3<>"/dev/tcp/127.0.0.1/5005") 2>/dev/null; then
     fail "something already listens on ${API#http://}: stop it first (Obelisk's API uses that address)"
 fi
 
