@@ -193,9 +193,25 @@ expect_outcome() {
     echo "workflow result, as expected: $got"
 }
 
+# expect_activities NAME FUNCTION...: the activity executions Obelisk ran for
+# the workflow, by function, in any order; each ran once (created, locked,
+# finished: version 2), none was retried by the engine.
+expect_activities() {
+    local name=$1 list=$WORK/run-$1/executions.json
+    shift
+    local got expected
+    got=$(jq -r '.[] | select(.component_type == "activity") | .ffqn | sub(".*[.]"; "")' "$list" | sort | paste -sd' ')
+    expected=$(printf '%s\n' "$@" | sort | paste -sd' ')
+    [[ $got == "$expected" ]] || fail "run '$name': activity executions $got, expected $expected"
+    jq -e '[.[] | select(.component_type == "activity") | .pending_state.version == 2] | all' "$list" >/dev/null ||
+        fail "run '$name': an activity execution ran more than once: $(jq -c . "$list")"
+    echo "activity executions, each run once by Obelisk: $got"
+}
+
 OK_DELETED='.ok.invited == 1 and .ok.removal == "deleted" and (.ok.user_id | length > 0)'
 run guide
 expect_outcome guide "$OK_DELETED"
+expect_activities guide invite update-team-members remove-member
 TEAM=$(cat "$WORK/run-guide/team")
 USER_ID=$(outcome guide | jq -r .ok.user_id)
 INVITE='POST /v1/orgs/acme/invites {"emails":["dana@acme.test"],"role":"read","sso":true} auth=token'
@@ -209,6 +225,7 @@ $LEAVE"
 
 run absorbed --fail POST:/invites:503:2
 expect_outcome absorbed "$OK_DELETED"
+expect_activities absorbed invite update-team-members remove-member
 FAULT=' fault=server error 503'
 expect_requests absorbed "$LOOKUP
 $INVITE$FAULT
@@ -219,6 +236,7 @@ $LEAVE"
 
 run outage --fail PUT:/members:503:7
 expect_outcome outage "$OK_DELETED"
+expect_activities outage invite update-team-members update-team-members remove-member
 expect_requests outage "$LOOKUP
 $INVITE
 $(repeat 7 "$JOIN$FAULT")
@@ -227,6 +245,7 @@ $LEAVE"
 
 run outlasting --fail PUT:/members:503:1000
 expect_outcome outlasting '.err.join_team.server_error | .status == 503 and .attempts == 5'
+expect_activities outlasting invite update-team-members update-team-members update-team-members
 expect_requests outlasting "$LOOKUP
 $INVITE
 $(repeat 15 "$JOIN$FAULT")"
