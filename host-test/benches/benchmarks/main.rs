@@ -1408,12 +1408,12 @@ fn write_concurrency(
         "The stand-in allows {RATE_LIMIT} requests per {RATE_WINDOW_SECS} s window (fixed windows aligned to the \
          clock) and answers 429 with `X-RateLimit-Reset` past it, as GitBook documents; either it also sends \
          `X-RateLimit-Limit`, `-Remaining` and `-Reset` on every answer, or only on the 429 (whether GitBook sends \
-         them on every answer is not documented). The floor, {floor} requests, needs {} windows, so the job cannot \
-         take much less than {} s. Plan and apply are separate calls (a fresh instance each), so apply starts \
+         them on every answer is not documented). The floor, {floor} requests, spans at least {} windows: more than \
+         {} s wherever in a window the run starts. Plan and apply are separate calls (a fresh instance each), so apply starts \
          without what plan learnt of the window. Requests counted at the stand-in include the refused ones; \
          \"answered\" are the rest, which must be exactly the floor (nothing sent twice but the refused).\n",
         floor.div_ceil(RATE_LIMIT as usize),
-        (floor.div_ceil(RATE_LIMIT as usize) as u64 - 1) * RATE_WINDOW_SECS
+        (floor.div_ceil(RATE_LIMIT as usize) as u64).saturating_sub(2) * RATE_WINDOW_SECS
     )?;
     writeln!(
         w,
