@@ -1,5 +1,6 @@
 //! A host like `host_test::Host` (same engine configuration, WASI and
-//! `wasi:http` linked, the same outbound allow-list, one store per call)
+//! `wasi:http` linked, the same outbound allow-list and cap on requests in
+//! flight, one store per call)
 //! whose stores record the largest linear memory the guest asked for, with a
 //! `wasmtime::ResourceLimiter`. Linear memory never shrinks, so that is the
 //! guest's peak.
@@ -8,7 +9,7 @@ use anyhow::Result;
 use host_test::bindings::exports::gitbook::directory_sync::client::Guest as Client;
 use host_test::bindings::exports::gitbook::directory_sync::reconcile::Guest as Reconcile;
 use host_test::bindings::{DirectorySync, DirectorySyncPre};
-use host_test::host::OutboundPolicy;
+use host_test::host::{HostConfig, OutboundPolicy};
 use host_test::wasmtime;
 use std::time::Duration;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceTable};
@@ -75,13 +76,15 @@ impl MeteredHost {
     }
 
     /// A fresh store, as the reference host makes one per call (no epoch
-    /// ticker here, so the deadline is never reached).
+    /// ticker here, so the deadline is never reached), with the reference
+    /// host's default cap on requests in flight.
     pub fn store(&self) -> Store<State> {
         let state = State {
             wasi: WasiCtx::builder().build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: OutboundPolicy::new(vec![self.allowed.clone()], Duration::from_secs(60)),
+            outbound: OutboundPolicy::new(vec![self.allowed.clone()], Duration::from_secs(60))
+                .in_flight_at_most(HostConfig::allowing(&self.allowed).max_requests_in_flight),
             memory: PeakMemory { peak: 0, cap: 1 << 32 },
         };
         let mut store = Store::new(&self.engine, state);

@@ -50,8 +50,16 @@ impl Node {
 
     /// Runs `job` with `args` against `standin`; `limit` is the page size
     /// passed to list calls (`None`: the API's default, as the README's
-    /// usage gets).
-    pub fn run(&self, standin: &StandIn, job: &str, args: &Value, limit: Option<usize>) -> Result<NodeRun> {
+    /// usage gets); `batch` sends `reconcile`'s independent requests that
+    /// many at a time with `Promise.all` (`None`: each call awaited).
+    pub fn run(
+        &self,
+        standin: &StandIn,
+        job: &str,
+        args: &Value,
+        limit: Option<usize>,
+        batch: Option<usize>,
+    ) -> Result<NodeRun> {
         let mut command = Command::new("node");
         command
             .arg("sync.mjs")
@@ -62,9 +70,13 @@ impl Node {
             .env("GITBOOK_TOKEN", super::scenarios::TOKEN)
             .env("GITBOOK_ORG", super::scenarios::ORG)
             .env("WARMUP_URL", format!("{}{WARMUP_PATH}", standin.base_url()))
-            .env_remove("PAGE_LIMIT");
+            .env_remove("PAGE_LIMIT")
+            .env_remove("BATCH");
         if let Some(limit) = limit {
             command.env("PAGE_LIMIT", limit.to_string());
+        }
+        if let Some(batch) = batch {
+            command.env("BATCH", batch.to_string());
         }
         let line = output(&mut command).with_context(|| format!("node sync.mjs {job}"))?;
         let report: Value = serde_json::from_str(&line).with_context(|| format!("node printed {line:?}"))?;
