@@ -42,7 +42,8 @@ impl<'s, I: Io> Client<'s, I> {
         self.io.monotonic()
     }
 
-    pub fn settings(&self) -> &Settings {
+    /// The settings, for as long as the client's borrow of them lasts.
+    pub fn settings(&self) -> &'s Settings {
         self.settings
     }
 
@@ -53,20 +54,6 @@ impl<'s, I: Io> Client<'s, I> {
         let mut one = One::new(call);
         self.run(&mut [&mut one]);
         one.into_result().expect("a lone flight always runs")
-    }
-
-    /// Like [`Client::execute`], for a request that may have taken effect
-    /// although its answer was lost: before each repeat, `settled` looks at
-    /// GitBook's state, and `Some(value)` ends the call with that value
-    /// instead of sending the request again.
-    fn execute_checked<T>(
-        &mut self,
-        call: Call<T>,
-        settled: impl FnMut(&mut Client<'_, I>) -> Result<Option<T>, Error>,
-    ) -> Result<T, Error> {
-        let mut checked = Checked::new(call, settled);
-        self.run(&mut [&mut checked]);
-        checked.into_result().expect("a lone flight always runs")
     }
 
     /// Runs independent lanes together (see [`Client::run`]).
@@ -248,7 +235,9 @@ impl<'s, I: Io> Client<'s, I> {
     /// looked up (exact, case-insensitive), and a team found there is the
     /// one the lost answer would have named.
     pub fn create_team(&mut self, title: &TeamTitle, members: &[GitBookId]) -> Result<Team, Error> {
-        self.execute_checked(ops::create_team(self.settings, title, members), |client| client.find_team_by_title(title))
+        let mut lane = team_creation(self.settings, title, members);
+        self.run(&mut [&mut lane]);
+        lane.into_result().expect("a lone flight always runs")
     }
 
     /// The IDs of every member of a team, across pages.
@@ -276,6 +265,18 @@ impl<'s, I: Io> Client<'s, I> {
         })?;
         Ok(found)
     }
+}
+
+/// Team creation as a lane (see [`Client::create_team`]): before any repeat
+/// the title is looked up, and a team found there is the result.
+pub fn team_creation<'t, I: Io>(
+    settings: &Settings,
+    title: &'t TeamTitle,
+    members: &[GitBookId],
+) -> Checked<Team, impl FnMut(&mut Client<'_, I>) -> Result<Option<Team>, Error> + 't> {
+    Checked::new(ops::create_team(settings, title, members), move |client: &mut Client<'_, I>| {
+        client.find_team_by_title(title)
+    })
 }
 
 /// An operation's failure, with the token redacted from the message: a

@@ -132,7 +132,7 @@ fn each_request_keeps_its_own_retries_beside_the_others() {
 
 #[test]
 fn a_check_before_a_repeat_runs_while_other_requests_are_in_flight() {
-    use super::lanes::Checked;
+    use super::client::team_creation;
     use crate::validate::TeamTitle;
     let settings = at_most(2);
     let (alpha, beta) = (TeamTitle::parse("title", "Alpha").unwrap(), TeamTitle::parse("title", "Beta").unwrap());
@@ -146,13 +146,7 @@ fn a_check_before_a_repeat_runs_while_other_requests_are_in_flight() {
     ]);
     io.delays = [Duration::from_millis(10), Duration::from_secs(5), Duration::from_secs(6)].into();
     let mut client = Client::new(&settings, &mut io);
-    let mut lanes: Vec<_> = [&alpha, &beta]
-        .map(|title| {
-            Checked::new(ops::create_team(&settings, title, &[]), move |client: &mut Client<'_, &mut ScriptedIo>| {
-                client.find_team_by_title(title)
-            })
-        })
-        .into();
+    let mut lanes: Vec<_> = [&alpha, &beta].map(|title| team_creation::<&mut ScriptedIo>(&settings, title, &[])).into();
     client.run_all(&mut lanes);
     drop(client);
     let ids: Vec<String> = lanes.into_iter().map(|lane| lane.into_result().unwrap().unwrap().id).collect();

@@ -16,8 +16,9 @@
 use super::model::{Plan, PlannedInvite, SafetyStop};
 use super::ser;
 use crate::error::{ApiFailure, Error, FailureKind};
+use crate::gitbook::client::team_creation;
 use crate::gitbook::client::MAX_INVITE_BATCH;
-use crate::gitbook::lanes::{Checked, One};
+use crate::gitbook::lanes::One;
 use crate::gitbook::model::Removal;
 use crate::gitbook::ops::{self, Call, Invite, Invitee};
 use crate::gitbook::Client;
@@ -179,17 +180,13 @@ fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -
     if log.stopped() {
         return created;
     }
-    let settings = client.settings().clone();
+    let settings = client.settings();
     let founders: Vec<Vec<GitBookId>> = plan.create_teams.iter().map(|title| founding_members(plan, title)).collect();
     let mut lanes: Vec<_> = plan
         .create_teams
         .iter()
         .zip(&founders)
-        .map(|(title, members)| {
-            Checked::new(ops::create_team(&settings, title, members), move |client: &mut Client<'_, I>| {
-                client.find_team_by_title(title)
-            })
-        })
+        .map(|(title, members)| team_creation(settings, title, members))
         .collect();
     client.run_all(&mut lanes);
     for ((title, members), lane) in plan.create_teams.iter().zip(&founders).zip(lanes) {

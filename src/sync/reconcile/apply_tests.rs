@@ -251,13 +251,18 @@ fn read_plan_apply_end_to_end() {
     assert_eq!(body(&io, 4), json!({"add": ["uann", "bob@example.com"], "remove": []}));
 }
 
-#[test]
-fn removals_report_what_gitbook_did() {
+/// A plan that removes three readers, u0 to u2, and nothing else.
+fn three_removals() -> Plan {
     let state = state(
         (0..3).map(|i| member(&format!("u{i}"), &format!("user{i}@example.com"), Some(Role::Read))).collect(),
         &[(team("t", "T"), &[])],
     );
-    let plan = plan(&snapshot(json!({"users": []})), &state, &unguarded());
+    plan(&snapshot(json!({"users": []})), &state, &unguarded())
+}
+
+#[test]
+fn removals_report_what_gitbook_did() {
+    let plan = three_removals();
     let settings = settings();
     let mut io = ScriptedIo::new([json(205, ""), json(204, ""), json(202, "")]);
     let report = apply(&mut Client::new(&settings, &mut io), &plan, true).unwrap();
@@ -274,11 +279,7 @@ fn removals_report_what_gitbook_did() {
 
 #[test]
 fn answers_arriving_out_of_order_are_reported_in_plan_order() {
-    let state = state(
-        (0..3).map(|i| member(&format!("u{i}"), &format!("user{i}@example.com"), Some(Role::Read))).collect(),
-        &[(team("t", "T"), &[])],
-    );
-    let plan = plan(&snapshot(json!({"users": []})), &state, &unguarded());
+    let plan = three_removals();
     let settings = settings();
     let mut io = ScriptedIo::new([json(205, ""), json(204, ""), json(202, "")]);
     // The last removal sent is answered first.
