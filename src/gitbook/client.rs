@@ -42,6 +42,14 @@ impl<'s, I: Io> Client<'s, I> {
         self.io.monotonic()
     }
 
+    /// The transport, for requests to someone other than GitBook (a
+    /// directory source read before the GitBook calls). Only between
+    /// calls: the client has nothing in flight then.
+    pub fn io(&mut self) -> &mut I {
+        debug_assert_eq!(self.in_flight, 0, "the transport is lent only between calls");
+        &mut self.io
+    }
+
     /// The settings, for as long as the client's borrow of them lasts.
     pub fn settings(&self) -> &'s Settings {
         self.settings
