@@ -5,6 +5,11 @@
 //!
 //! Needs wasmtime 48.x on PATH (or in $WASMTIME); `.ci/run` installs it.
 
+mod common;
+
+use common::{plan_options, World};
+use host_test::bindings::exports::gitbook::directory_sync::reconcile::{DirectorySource, SourceKind, Strategy};
+use host_test::bindings::exports::gitbook::directory_sync::types::Error as WitError;
 use host_test::component_path;
 use host_test::directories::{Api, Credentials, DirFault, Directory, DirectoryStandIn};
 use host_test::standin::{Org, Role, StandIn};
@@ -377,4 +382,42 @@ fn entra_paging() {
 #[test]
 fn okta_paging() {
     paging_reads_every_page_at_the_largest_size(Api::Okta, 2345, 12 + 2 + 2 + 2);
+}
+
+/// The WIT `reconcile.plan-from-source` in the reference host, whose
+/// outbound allow-list names GitBook's stand-in and the directory's: the
+/// plan matches the CLI's. Without the directory's host on the list, the
+/// host refuses the connection and nothing is planned.
+#[test]
+fn wit_plan_from_source_reaches_only_the_hosts_the_host_allows() {
+    let directory = DirectoryStandIn::start(Api::Okta, directory(Api::Okta), credentials()).unwrap();
+    let authority = directory.base_url().trim_start_matches("http://").to_owned();
+    let source = DirectorySource {
+        kind: SourceKind::Okta,
+        rules: json!({"groupTeams": {"eng": "Engineering", "ops": "Operations"}}).to_string(),
+        config: vec![("OKTA_ORG_URL".into(), directory.base_url()), ("OKTA_API_TOKEN".into(), OKTA_TOKEN.into())],
+    };
+    let allowed = World::with_host(org_with_token(), |host| host.allowed_authorities.push(authority.clone()));
+    let plan = allowed
+        .reconcile(|s, r, settings| r.call_plan_from_source(s, settings, &source, plan_options(Strategy::Push)))
+        .expect("a plan");
+    let invited: Vec<&str> = plan.invites.iter().map(|i| i.email.as_str()).collect();
+    assert_eq!(invited, ["ann@acme.test", "bob@acme.test", "dee@acme.test"]);
+    assert_eq!(plan.create_teams, ["Operations"]);
+    assert_eq!(directory.requests().len(), clean_read_requests(Api::Okta));
+
+    directory.clear_requests();
+    let denied = World::new(org_with_token());
+    let error = denied
+        .reconcile(|s, r, settings| r.call_plan_from_source(s, settings, &source, plan_options(Strategy::Push)))
+        .unwrap_err();
+    assert!(matches!(error, WitError::Transport(_)), "{error:?}");
+    assert!(directory.requests().is_empty());
+    assert!(denied.requests().is_empty(), "no plan, so GitBook is not read");
+}
+
+fn org_with_token() -> Org {
+    let mut org = org();
+    org.token = common::TOKEN.into();
+    org
 }

@@ -203,9 +203,8 @@ fn execute<I: Io>(
                 print.console.out(&format!("{text}\n"));
                 return Ok(EXIT_OK);
             }
-            let state = reconcile::read_state(client, &read.snapshot.rules.team_titles())?;
-            let plan = reconcile::plan(&read.snapshot, &state, plan_options);
-            return finish_sync(client, &mut print, plan, read.snapshot.rules.sso, *run == SourceRun::Apply);
+            let (plan, sso) = sources::plan_read(client, &read, plan_options)?;
+            return finish_sync(client, &mut print, plan, sso, *run == SourceRun::Apply);
         }
         Command::Sync { source, execute, options: plan_options } => {
             let body = match source {

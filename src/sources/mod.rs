@@ -91,3 +91,28 @@ pub fn summary(source: &Source, read: &SourceRead) -> String {
     line.push('\n');
     line
 }
+
+/// Reads the source, then GitBook, and plans: what `sync --source`, the
+/// WIT `plan-from-source` and `/reconcile?source=` share. Returns the plan
+/// and whether invites are SSO.
+pub fn plan_from_source<I: Io>(
+    client: &mut crate::gitbook::Client<'_, I>,
+    source: &Source,
+    rules: Rules,
+    options: &crate::sync::reconcile::Options,
+) -> Result<(crate::sync::reconcile::Plan, bool), Error> {
+    let settings = client.settings();
+    let read = read_snapshot(client.io(), settings, source, rules)?;
+    plan_read(client, &read, options)
+}
+
+/// Plans from a snapshot already read from a source.
+pub fn plan_read<I: Io>(
+    client: &mut crate::gitbook::Client<'_, I>,
+    read: &SourceRead,
+    options: &crate::sync::reconcile::Options,
+) -> Result<(crate::sync::reconcile::Plan, bool), Error> {
+    use crate::sync::reconcile;
+    let state = reconcile::read_state(client, &read.snapshot.rules.team_titles())?;
+    Ok((reconcile::plan(&read.snapshot, &state, options), read.snapshot.rules.sso))
+}
