@@ -60,7 +60,7 @@ pub fn token(state: &mut State, request: &Incoming) -> Outgoing {
 }
 
 fn user_json(state: &State, id: &str) -> Map<String, Value> {
-    let user = state.directory.users.iter().find(|u| u.id == id).expect("a known user");
+    let user = state.directory.user(id).expect("a known user");
     let local = user.email.split('@').next().unwrap_or("");
     let value = j!({
         "id": user.id, "businessPhones": [], "displayName": format!("{local} Test"), "givenName": local,
@@ -90,7 +90,14 @@ fn selected(object: Map<String, Value>, select: Option<&str>, default: &[&str]) 
 
 /// One page at `$skiptoken` (an opaque offset) with `@odata.nextLink`
 /// carrying the same query.
-fn paged(state: &State, path: &str, query: &[(String, String)], items: Vec<Value>, default_top: usize) -> Outgoing {
+fn paged(
+    state: &State,
+    path: &str,
+    query: &[(String, String)],
+    items: Vec<String>,
+    render: impl Fn(&State, &str) -> Value,
+    default_top: usize,
+) -> Outgoing {
     let size = match page_size(param(query, "$top"), default_top, 999) {
         Ok(n) => n,
         Err(why) => return error(400, "Request_BadRequest", &format!("Invalid page size specified: {why}")),
@@ -113,7 +120,7 @@ fn paged(state: &State, path: &str, query: &[(String, String)], items: Vec<Value
         },
     };
     let end = (start + size).min(items.len());
-    let mut body = j!({"@odata.context": format!("{}/v1.0/$metadata#{}", state.base, path.trim_start_matches("/v1.0/")), "value": items[start..end]});
+    let mut body = j!({"@odata.context": format!("{}/v1.0/$metadata#{}", state.base, path.trim_start_matches("/v1.0/")), "value": items[start..end].iter().map(|id| render(state, id)).collect::<Vec<_>>()});
     if end < items.len() {
         let mut next = format!("{}{path}?", state.base);
         for (name, value) in query.iter().filter(|(n, _)| n != "$skiptoken") {
@@ -157,8 +164,8 @@ pub fn api(state: &mut State, request: &Incoming) -> Outgoing {
             return error(400, "Request_UnsupportedQuery", "The stand-in models unfiltered listing only.");
         }
         let ids: Vec<String> = state.directory.users.iter().map(|u| u.id.clone()).collect();
-        let items = ids.iter().map(|id| Value::Object(selected(user_json(state, id), select, USER_DEFAULT))).collect();
-        return paged(state, path, &query, items, 100);
+        let render = |state: &State, id: &str| Value::Object(selected(user_json(state, id), select, USER_DEFAULT));
+        return paged(state, path, &query, ids, render, 100);
     }
     if path == "/v1.0/groups" {
         let Some(filter) = param(&query, "$filter") else {
@@ -168,17 +175,17 @@ pub fn api(state: &mut State, request: &Incoming) -> Outgoing {
             return error(400, "Request_UnsupportedQuery", "Unsupported Query.");
         };
         let name = name.replace("''", "'");
-        let items: Vec<Value> = state
-            .directory
-            .groups
-            .iter()
-            .filter(|g| g.name == name)
-            .map(|g| {
-                let object = j!({"id": g.id, "displayName": g.name, "mail": g.email, "securityEnabled": true, "mailEnabled": false, "groupTypes": []});
-                Value::Object(selected(object.as_object().unwrap().clone(), select, &["id", "displayName", "mail", "securityEnabled", "mailEnabled", "groupTypes"]))
-            })
-            .collect();
-        return paged(state, path, &query, items, 100);
+        let ids: Vec<String> = state.directory.groups.iter().filter(|g| g.name == name).map(|g| g.id.clone()).collect();
+        let render = |state: &State, id: &str| {
+            let g = state.directory.group(id).expect("a known group");
+            let object = j!({"id": g.id, "displayName": g.name, "mail": g.email, "securityEnabled": true, "mailEnabled": false, "groupTypes": []});
+            Value::Object(selected(
+                object.as_object().unwrap().clone(),
+                select,
+                &["id", "displayName", "mail", "securityEnabled", "mailEnabled", "groupTypes"],
+            ))
+        };
+        return paged(state, path, &query, ids, render, 100);
     }
     if let Some(id) = path.strip_prefix("/v1.0/groups/").and_then(|p| p.strip_suffix("/transitiveMembers")) {
         let Some(group) = state.directory.group(id).filter(|g| g.id == id).cloned() else {
@@ -191,19 +198,22 @@ pub fn api(state: &mut State, request: &Incoming) -> Outgoing {
             );
         };
         let (users, groups) = state.directory.transitive_users(&group);
-        let mut items: Vec<Value> = Vec::new();
-        for id in &users {
-            let mut object = user_json(state, id);
-            object.insert("@odata.type".into(), j!("#microsoft.graph.user"));
-            items.push(Value::Object(selected(object, select, USER_DEFAULT)));
-        }
-        for id in &groups {
-            let mut object = Map::new();
-            object.insert("@odata.type".into(), j!("#microsoft.graph.group"));
-            object.insert("id".into(), j!(id));
-            items.push(Value::Object(object));
-        }
-        return paged(state, path, &query, items, 100);
+        // Users, then nested groups (marked), rendered a page at a time.
+        let ids: Vec<String> = users.into_iter().chain(groups.into_iter().map(|g| format!("group:{g}"))).collect();
+        let render = |state: &State, id: &str| match id.strip_prefix("group:") {
+            Some(group) => {
+                let mut object = Map::new();
+                object.insert("@odata.type".into(), j!("#microsoft.graph.group"));
+                object.insert("id".into(), j!(group));
+                Value::Object(object)
+            }
+            None => {
+                let mut object = user_json(state, id);
+                object.insert("@odata.type".into(), j!("#microsoft.graph.user"));
+                Value::Object(selected(object, select, USER_DEFAULT))
+            }
+        };
+        return paged(state, path, &query, ids, render, 100);
     }
     error(
         400,

@@ -241,11 +241,14 @@ pub fn api(state: &mut State, request: &Incoming) -> Outgoing {
             Err(why) => return error(400, "invalid", &format!("Invalid value for maxResults: {why}")),
         };
         let full = param(&query, "projection") == Some("full");
-        let users: Vec<Value> = state
-            .directory
-            .users
+        let all: Vec<usize> = (0..state.directory.users.len()).collect();
+        let Ok((indexes, next)) = page(&all, param(&query, "pageToken"), size) else {
+            return error(400, "invalid", "Invalid page token");
+        };
+        let items: Vec<Value> = indexes
             .iter()
-            .map(|u| {
+            .map(|i| {
+                let u = &state.directory.users[*i];
                 let local = u.email.split('@').next().unwrap_or("");
                 let mut user = j!({
                     "kind": "admin#directory#user", "id": u.id, "etag": format!("\"etag-{}\"", u.id),
@@ -266,9 +269,6 @@ pub fn api(state: &mut State, request: &Incoming) -> Outgoing {
                 user
             })
             .collect();
-        let Ok((items, next)) = page(&users, param(&query, "pageToken"), size) else {
-            return error(400, "invalid", "Invalid page token");
-        };
         let mut body = j!({"kind": "admin#directory#users", "etag": "\"etag-users\"", "users": items});
         if let Some(next) = next {
             body["nextPageToken"] = j!(next);
@@ -291,7 +291,7 @@ pub fn api(state: &mut State, request: &Incoming) -> Outgoing {
         };
         let mut members: Vec<Value> = Vec::new();
         for id in &group.users {
-            let email = state.directory.users.iter().find(|u| &u.id == id).map(|u| u.email.clone());
+            let email = state.directory.user(id).map(|u| u.email.clone());
             members.push(j!({"kind": "admin#directory#member", "etag": "\"e\"", "id": id, "email": email, "role": "MEMBER", "type": "USER", "status": "ACTIVE"}));
         }
         for id in &group.groups {

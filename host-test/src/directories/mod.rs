@@ -53,6 +53,7 @@ pub struct DirGroup {
 pub struct Directory {
     pub users: Vec<DirUser>,
     pub groups: Vec<DirGroup>,
+    index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 impl Directory {
@@ -97,6 +98,13 @@ impl Directory {
             groups: groups.iter().map(|g| g.to_string()).collect(),
         });
         self
+    }
+
+    /// The user with this ID (the index is built on first use; the
+    /// directory does not change while served).
+    fn user(&self, id: &str) -> Option<&DirUser> {
+        let index = self.index.get_or_init(|| self.users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect());
+        index.get(id).map(|i| &self.users[*i])
     }
 
     fn group(&self, id_or_email: &str) -> Option<&DirGroup> {

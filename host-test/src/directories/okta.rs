@@ -31,7 +31,7 @@ pub fn throttled() -> Outgoing {
 }
 
 fn user_json(state: &State, id: &str) -> Value {
-    let u = state.directory.users.iter().find(|u| u.id == id).expect("a known user");
+    let u = state.directory.user(id).expect("a known user");
     let local = u.email.split('@').next().unwrap_or("");
     j!({
         "id": u.id, "status": if u.active { "ACTIVE" } else { "SUSPENDED" }, "created": "2024-01-01T00:00:00.000Z",
@@ -49,7 +49,8 @@ fn paged(
     state: &State,
     path: &str,
     query: &[(String, String)],
-    items: Vec<Value>,
+    items: Vec<String>,
+    render: impl Fn(&State, &str) -> Value,
     default: usize,
     max: usize,
 ) -> Outgoing {
@@ -65,7 +66,7 @@ fn paged(
         },
     };
     let end = (start + size).min(items.len());
-    let mut out = json(200, Value::Array(items[start..end].to_vec()));
+    let mut out = json(200, Value::Array(items[start..end].iter().map(|id| render(state, id)).collect()));
     let link = |extra: Option<String>| {
         let mut url = format!("{}{path}?", state.base);
         for (name, value) in query.iter().filter(|(n, _)| n != "after") {
@@ -135,8 +136,7 @@ fn route(state: &mut State, request: &Incoming) -> Outgoing {
         };
         let ids: Vec<String> =
             state.directory.users.iter().filter(|u| u.active || !active_only).map(|u| u.id.clone()).collect();
-        let items = ids.iter().map(|id| user_json(state, id)).collect();
-        return paged(state, path, &query, items, 200, 200);
+        return paged(state, path, &query, ids, user_json, 200, 200);
     }
     if path == "/api/v1/groups" {
         let query = match strict_query(
@@ -153,16 +153,14 @@ fn route(state: &mut State, request: &Incoming) -> Outgoing {
             return error(400, "E0000031", "Invalid search criteria.");
         };
         let name = name.replace("\\\"", "\"").replace("\\\\", "\\");
-        let items: Vec<Value> = state
-            .directory
-            .groups
-            .iter()
-            .filter(|g| g.name == name)
-            .map(|g| j!({"id": g.id, "created": "2024-01-01T00:00:00.000Z", "lastUpdated": "2024-01-01T00:00:00.000Z",
+        let ids: Vec<String> = state.directory.groups.iter().filter(|g| g.name == name).map(|g| g.id.clone()).collect();
+        let render = |state: &State, id: &str| {
+            let g = state.directory.group(id).expect("a known group");
+            j!({"id": g.id, "created": "2024-01-01T00:00:00.000Z", "lastUpdated": "2024-01-01T00:00:00.000Z",
                 "lastMembershipUpdated": "2026-11-30T00:00:00.000Z", "objectClass": ["okta:user_group"], "type": "OKTA_GROUP",
-                "profile": {"name": g.name, "description": null}}))
-            .collect();
-        return paged(state, path, &query, items, 10000, 10000);
+                "profile": {"name": g.name, "description": null}})
+        };
+        return paged(state, path, &query, ids, render, 10000, 10000);
     }
     if let Some(id) = path.strip_prefix("/api/v1/groups/").and_then(|p| p.strip_suffix("/users")) {
         let query = match strict_query(request.query.as_deref(), &["after", "limit"]) {
@@ -172,8 +170,7 @@ fn route(state: &mut State, request: &Incoming) -> Outgoing {
         let Some(group) = state.directory.group(id).filter(|g| g.id == id).cloned() else {
             return error(404, "E0000007", &format!("Not found: Resource not found: {id} (UserGroup)"));
         };
-        let items = group.users.iter().map(|u| user_json(state, u)).collect();
-        return paged(state, path, &query, items, 1000, 1000);
+        return paged(state, path, &query, group.users.clone(), user_json, 1000, 1000);
     }
     error(404, "E0000022", "The endpoint does not support the provided HTTP method")
 }
