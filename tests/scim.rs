@@ -514,7 +514,7 @@ fn authentication_unknown_ids_and_hostile_input_answer_scim_errors_without_calli
         (
             "POST",
             "/scim/v2/Groups".into(),
-            Some(json!({"displayName": "X", "members": [{"value": "nobody"}]})),
+            Some(json!({"displayName": "X", "members": [{"id": "nobody"}]})),
             400,
             Some("invalidValue"),
         ),
@@ -695,7 +695,9 @@ fn a_group_change_leaves_out_who_is_not_a_member_and_never_readmits_a_leaver() {
 
     // POST and PUT: the others go in; the answer lists who is in the team.
     let alice = scim.user_id("alice@acme.test");
-    let body = json!({"displayName": "Mixed", "members": [{"value": hana}, {"value": alice}, {"value": erin}]});
+    let foreign = "2819c223-7f76-453a-919d-413861904646";
+    let body = json!({"displayName": "Mixed",
+                      "members": [{"value": hana}, {"value": alice}, {"value": erin}, {"value": foreign}]});
     let (reply, calls) = scim.send("POST", "/scim/v2/Groups", Some(&body));
     assert_eq!(reply.status, 201, "{}", reply.json());
     assert_eq!(reply.json()["members"], json!([{"value": alice, "display": "Alice Anderson"}]));

@@ -22,7 +22,7 @@ use super::error::{ScimError, ScimType};
 use super::filter::Attribute;
 use super::list::{list_response, ListQuery};
 use super::patch::{OpKind, Target};
-use super::resource::{self, member_email, member_values, title_of, GroupInput};
+use super::resource::{self, member_values, title_of, GroupInput};
 use super::users;
 use crate::error::{Error, FailureKind};
 use crate::gitbook::model::{Member, Team};
@@ -322,7 +322,8 @@ pub fn changes(targets: &[Target]) -> Result<GroupChanges> {
                 changes.title = Some(title_of(title)?);
             }
             ("members", Some((attribute, id)), OpKind::Remove) if attribute == "value" => {
-                changes.remove(vec![member_email(id)?]);
+                // An id this service never made names no team member.
+                changes.remove(super::id::email_of(id).into_iter().collect());
             }
             ("members", None, OpKind::Add) => changes.add(member_values(value.unwrap_or(&Value::Null))?),
             ("members", None, OpKind::Remove) => match value {
@@ -441,7 +442,7 @@ mod tests {
                 ScimType::InvalidPath,
             ),
             (
-                json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": "010101"}]}]}),
+                json!({"Operations": [{"op": "add", "path": "members", "value": [{"id": "010101"}]}]}),
                 ScimType::InvalidValue,
             ),
             (json!({"Operations": [{"op": "replace", "path": "displayName", "value": ""}]}), ScimType::InvalidValue),

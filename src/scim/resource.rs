@@ -244,8 +244,9 @@ pub fn title_of(text: &str) -> Result<TeamTitle, ScimError> {
 }
 
 /// The people in a `members` value: `[{"value": "<user id>"}, …]` (one
-/// object alone is read as a list of one). Each must be a user id of this
-/// service.
+/// object alone is read as a list of one). A value that is not a user id of
+/// this service names nobody GitBook could have and is left out, like any
+/// other non-member: one odd member never blocks a group.
 pub fn member_values(value: &Value) -> Result<Vec<Email>, ScimError> {
     let entries = match value {
         Value::Array(entries) => entries.as_slice(),
@@ -258,20 +259,12 @@ pub fn member_values(value: &Value) -> Result<Vec<Email>, ScimError> {
         let id = entry.get("value").and_then(Value::as_str).ok_or_else(|| {
             ScimError::bad(ScimType::InvalidValue, "each member must be an object with a string value")
         })?;
-        let email = member_email(id)?;
+        let Some(email) = id::email_of(id) else { continue };
         if seen.insert(email.clone()) {
             emails.push(email);
         }
     }
     Ok(emails)
-}
-
-/// The email a member `value` names.
-pub fn member_email(id: &str) -> Result<Email, ScimError> {
-    id::email_of(id).ok_or_else(|| {
-        let shown: String = id.chars().take(60).collect();
-        ScimError::bad(ScimType::InvalidValue, format!("member {shown:?} is not a user id of this service"))
-    })
 }
 
 /// The body as an object. Attributes this service does not know are
@@ -382,10 +375,10 @@ mod tests {
             group_input(&body).unwrap(),
             GroupInput { title: title_of("Data").unwrap(), members: vec![email("ann@x.io")] }
         );
-        assert_eq!(
-            group_input(&json!({"displayName": "x", "members": [{"value": "nobody"}]})).unwrap_err().scim_type,
-            Some(ScimType::InvalidValue)
-        );
+        let foreign = group_input(&json!({"displayName": "x", "members": [{"value": "nobody"}, {"value": ann}]}));
+        assert_eq!(foreign.unwrap().members, [email("ann@x.io")]);
+        let shapeless = group_input(&json!({"displayName": "x", "members": [{"id": "nobody"}]}));
+        assert_eq!(shapeless.unwrap_err().scim_type, Some(ScimType::InvalidValue));
         assert!(group_input(&json!({"displayName": "x".repeat(65)})).is_err());
         let team = Team { id: "t1".into(), title: "Data".into(), members: 1, created_at: None };
         let rendered = group(&team, Some(&[member("Ann", "ann@x.io", None)]));

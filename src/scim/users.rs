@@ -111,7 +111,7 @@ fn filtered<I: Io>(filter: &Filter, client: &mut Client<I>) -> Result<Vec<Value>
         |m: &Member| names.first().is_none_or(|n| m.user.display_name.trim().eq_ignore_ascii_case(n.trim()));
     if let Some(email) = emails.first() {
         // Entra's connection test asks for a random GUID: not an email, nobody.
-        let Ok(email) = Email::parse("userName", email) else {
+        let Ok(email) = Email::parse("userName", &plus_for_spaces(email)) else {
             return Ok(Vec::new());
         };
         let member = client.find_member_by_email(&email)?;
@@ -130,6 +130,13 @@ fn filtered<I: Io>(filter: &Filter, client: &mut Client<I>) -> Result<Vec<Value>
         true
     })?;
     Ok(found)
+}
+
+/// An email filter value as sent: an email has no spaces, so a space in
+/// one is a `+` that form decoding (`+` for a space) turned into one, as
+/// when a client leaves the `+` of `ann+eng@x.io` unencoded in the query.
+fn plus_for_spaces(value: &str) -> String {
+    value.trim().replace(' ', "+")
 }
 
 /// A member with a usable email, as a resource.

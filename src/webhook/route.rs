@@ -112,7 +112,7 @@ fn scim_path(path: &str) -> Option<&str> {
 fn scim_route(head: &Head, config: &Config, rest: &str) -> Result<Route, Reply> {
     let refuse = |error: ScimError| Reply::scim(error.into());
     authenticate_scim(head, config).map_err(refuse)?;
-    let pairs = query::parse_scim(head.query()).map_err(|m| refuse(ScimError::bad(ScimType::InvalidValue, m)))?;
+    let pairs = query::parse(head.query()).map_err(|m| refuse(ScimError::bad(ScimType::InvalidValue, m)))?;
     let content_type = head.header_values("content-type").next();
     let mut request = scim::parse_request(head.method, rest, &pairs, content_type).map_err(refuse)?;
     if let Some(base) = public_base(head) {
