@@ -22,7 +22,7 @@
 //! | `DELETE /Users/{id}` | a search and a removal |
 //! | `GET /Groups?filter=displayName eq "…"` | a team search, and each team's members unless `excludedAttributes=members` |
 //! | `POST /Groups` | a title search (409 if found), member searches (or one organization listing above 10), one team creation (then members updates beyond 1000) |
-//! | `PATCH /Groups/{id}` | the team read, a rename if the title differs, searches for whom to add (or one organization listing above 10), members updates of up to 1000 entries (a replacement reads the members first; the members read again when someone was left out) |
+//! | `PATCH /Groups/{id}` | the team read, a rename if the title differs, searches for whom to add (or one organization listing above 10), members updates of up to 1000 entries (a replacement reads the members first) |
 //! | `PUT /Groups/{id}` | the team and its members read, a rename if needed, searches for newcomers (or one organization listing above 10), members updates of up to 1000 entries |
 //! | `DELETE /Groups/{id}` | one team deletion |
 
