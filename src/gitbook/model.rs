@@ -60,8 +60,9 @@ pub struct Team {
     #[serde(default, deserialize_with = "count")]
     pub members: u32,
     /// When the team was created (`createdAt`; required by the spec, read
-    /// leniently as only SCIM's `meta.created` shows it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// leniently as only SCIM's `meta.created` shows it, and not written
+    /// back out, so every other output keeps its shape).
+    #[serde(default, skip_serializing)]
     pub created_at: Option<String>,
 }
 
