@@ -13,7 +13,7 @@ use super::walk::{DirectoryRead, Flight, Walk};
 use crate::error::{ApiFailure, Error, FailureKind};
 use crate::gitbook::retry::{self, Decision};
 use crate::http::Response;
-use crate::io::{Io, Ticket, TransportError, TransportErrorKind};
+use crate::io::{Io, Limits, Ticket, TransportError, TransportErrorKind};
 use crate::settings::Settings;
 use crate::validate::printable;
 use std::collections::HashMap;
@@ -69,14 +69,39 @@ pub fn read<I: Io>(
             };
             let remaining = settings.retry.deadline.saturating_sub(now.saturating_sub(started));
             let timeouts = settings.timeouts.capped_at(remaining.max(Duration::from_millis(1)));
-            let ticket = io.start(&flight.request, &timeouts, settings.max_response_bytes);
+            let limits =
+                Limits { timeouts, max_body: settings.max_response_bytes, deadline: started + settings.retry.deadline };
+            let ticket = io.start(&flight.request, &limits);
             stats.requests += 1;
             in_flight.insert(ticket, InFlight { flight, started, attempts: attempts + 1 });
         }
         if in_flight.is_empty() && backoff.is_empty() && walk.is_finished() {
             return (walk.finish(), stats);
         }
+        // A request still unanswered at its deadline is abandoned and fails.
+        let overdue: Vec<Ticket> =
+            in_flight.iter().filter(|(_, f)| now >= f.started + settings.retry.deadline).map(|(t, _)| *t).collect();
+        for ticket in overdue {
+            io.abandon(ticket);
+            let flight = in_flight.remove(&ticket).expect("in flight");
+            let error = Error::Api(
+                FailureKind::DeadlineExceeded,
+                ApiFailure {
+                    operation: flight.flight.operation,
+                    status: None,
+                    message: format!("no answer within the deadline of {} s", settings.retry.deadline.as_secs()),
+                    attempts: flight.attempts,
+                    elapsed_ms: now.saturating_sub(flight.started).as_millis() as u64,
+                    retry_after_ms: None,
+                    effect_unknown: false,
+                },
+            );
+            walk.land(flight.flight.job, Err(error));
+        }
         let mut timer = backoff.iter().map(|(at, _)| *at).min();
+        if let Some(deadline) = in_flight.values().map(|f| f.started + settings.retry.deadline).min() {
+            timer = Some(timer.map_or(deadline, |t| t.min(deadline)));
+        }
         if hold_until > now {
             timer = Some(timer.map_or(hold_until, |t| t.max(hold_until)));
         }
@@ -131,6 +156,7 @@ pub fn read<I: Io>(
                                 attempts: flight.attempts,
                                 elapsed_ms: elapsed.as_millis() as u64,
                                 retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
+                                effect_unknown: false,
                             },
                         );
                         walk.land(flight.flight.job, Err(error));

@@ -336,6 +336,7 @@ impl<'a> Walk<'a> {
             attempts: 1,
             elapsed_ms: 0,
             retry_after_ms: None,
+            effect_unknown: false,
         };
         self.fail(Error::Api(kind, failure));
     }
