@@ -102,7 +102,9 @@ impl DirectoryApi for Google {
             "iss": self.client_email,
             "sub": self.subject,
             "scope": SCOPES,
-            "aud": self.token_url,
+            // Google's documented audience, whichever endpoint the
+            // assertion is sent to (google-auth does the same).
+            "aud": DEFAULT_TOKEN_URL,
             "iat": iat,
             "exp": iat + ASSERTION_LIFETIME,
         });
@@ -266,7 +268,7 @@ pub(crate) mod tests {
         let claims: serde_json::Value = serde_json::from_slice(&decode(parts[1])).unwrap();
         assert_eq!(claims["sub"], "admin@acme.com");
         assert_eq!(claims["iss"], "sync@acme-project.iam.gserviceaccount.com");
-        assert_eq!(claims["aud"], "https://oauth.test/token");
+        assert_eq!(claims["aud"], "https://oauth2.googleapis.com/token");
         assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 3600);
         assert!(claims["scope"].as_str().unwrap().contains("admin.directory.user.readonly"));
         let public =

@@ -127,8 +127,10 @@ pub fn token(state: &mut State, request: &Incoming) -> Outgoing {
     if exp <= iat || exp - iat > 3600 || iat > now + 300 || exp + 300 < now {
         return oauth_error(400, "invalid_grant", "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.");
     }
-    if claims["aud"] != format!("{}/token", state.base) {
-        return oauth_error(400, "invalid_grant", "Invalid JWT: aud is not the token endpoint.");
+    // Google's audience is its token endpoint's public URL, whatever URL the
+    // assertion was posted to (google-auth signs exactly this).
+    if claims["aud"] != "https://oauth2.googleapis.com/token" {
+        return oauth_error(400, "invalid_grant", "Invalid JWT: Failed audience check.");
     }
     if claims["iss"] != state.credentials.google_client_email.as_str() {
         return oauth_error(400, "invalid_grant", "Invalid grant: account not found");
