@@ -8,7 +8,6 @@
 #![no_main]
 
 use gitbook_directory_sync::http::Response;
-use gitbook_directory_sync::sources::DirectoryApi;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
