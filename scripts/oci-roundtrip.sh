@@ -43,69 +43,30 @@ for tool in openssl curl python3 wasmtime cargo; do
 done
 
 # --- The registry server -------------------------------------------------
-step "the registry (docker-registry)"
-if ! command -v docker-registry >/dev/null; then
-    [[ $(id -u) == 0 ]] || fail "docker-registry is not installed: apt-get install docker-registry (as root)"
-    apt_started=$SECONDS
-    echo "installing docker-registry with apt"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null 2>&1 || {
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry >/dev/null
-    } || fail "apt-get install docker-registry failed"
-    echo "installed docker-registry in $((SECONDS - apt_started)) s"
-fi
-docker-registry --version
-
 # shellcheck source=release-tools.sh
 source "$ROOT/scripts/release-tools.sh"
 [[ -s dist/SHA256SUMS ]] || bash scripts/release.sh --allow-dirty
-VERSION=$(sed -n 's/^gitbook-directory-sync-\([0-9][^ ]*\)\.wasm$/\1/p' <(awk '{print $2}' dist/SHA256SUMS) | grep -v '^wit-')
+VERSION=$(awk '{print $2}' dist/SHA256SUMS | sed -n 's/^gitbook-directory-sync-\([0-9][^ ]*\)\.wasm$/\1/p')
 COMPONENT=dist/gitbook-directory-sync-$VERSION.wasm
 WIT=dist/gitbook-directory-sync-wit-$VERSION.wasm
-[[ -f $COMPONENT && -f $WIT ]] || fail "dist/ does not hold the release of $VERSION: run scripts/release.sh"
+[[ -n $VERSION && -f $COMPONENT && -f $WIT ]] || fail "dist/ does not hold a release: run scripts/release.sh"
 (cd dist && sha256sum --quiet -c SHA256SUMS) || fail "dist/ does not match its SHA256SUMS: run scripts/release.sh again"
+CARGO_VERSION=$(cargo metadata --no-deps --format-version 1 --locked |
+    python3 -c 'import json,sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "gitbook-directory-sync"))')
+[[ $VERSION == "$CARGO_VERSION" ]] || fail "dist/ holds $VERSION but Cargo.toml says $CARGO_VERSION: run scripts/release.sh"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gds-oci.XXXXXX")
-REGISTRY_PID='' STANDIN_PID=''
+STANDIN_PID=''
+# shellcheck source=oci-registry.sh
+source "$ROOT/scripts/oci-registry.sh"
 cleanup() {
     [[ -n $STANDIN_PID ]] && kill "$STANDIN_PID" 2>/dev/null && wait "$STANDIN_PID" 2>/dev/null
-    [[ -n $REGISTRY_PID ]] && kill "$REGISTRY_PID" 2>/dev/null && wait "$REGISTRY_PID" 2>/dev/null
+    registry_stop
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# A CA of the run's own and a certificate for 127.0.0.1 signed by it: the
-# clients verify TLS as they would against a real registry.
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=gitbook-directory-sync test CA" \
-    -keyout "$WORK/ca.key" -out "$WORK/ca.pem" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$WORK/registry.key" -out "$WORK/registry.csr" 2>/dev/null
-openssl x509 -req -in "$WORK/registry.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" -CAcreateserial -days 2 \
-    -extfile <(printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n') -out "$WORK/registry.pem" 2>/dev/null
-CA=$WORK/ca.pem
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-cat >"$WORK/registry.yml" <<YAML
-version: 0.1
-log:
-  level: warn
-storage:
-  filesystem:
-    rootdirectory: $WORK/storage
-http:
-  addr: 127.0.0.1:$PORT
-  tls:
-    certificate: $WORK/registry.pem
-    key: $WORK/registry.key
-YAML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-REGISTRY_PID=$!
-REGISTRY=127.0.0.1:$PORT
-for _ in $(seq 100); do
-    curl -sf --cacert "$CA" "https://$REGISTRY/v2/" >/dev/null && break
-    kill -0 "$REGISTRY_PID" 2>/dev/null || fail "the registry stopped: $(cat "$WORK/registry.log")"
-    sleep 0.1
-done
-curl -sf --cacert "$CA" "https://$REGISTRY/v2/" >/dev/null || fail "the registry did not answer: $(cat "$WORK/registry.log")"
-echo "registry: https://$REGISTRY (TLS from the run's CA)"
+step "the registry (docker-registry)"
+registry_start "$WORK/registry" || fail "could not start the registry"
 
 # wash keeps its configuration and caches in the run's directory.
 wash_() { XDG_CONFIG_HOME=$WORK/xdg/config XDG_CACHE_HOME=$WORK/xdg/cache XDG_DATA_HOME=$WORK/xdg/data \

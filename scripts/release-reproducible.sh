@@ -7,9 +7,10 @@
 # Clone A is this checkout when it has no uncommitted changes (CI's clean
 # clone; its dist/ from scripts/release.sh is reused when it matches HEAD),
 # otherwise a clone of HEAD; clone B is always a fresh clone of HEAD under
-# another, longer path. Both builds share only cargo's download cache (as CI
-# does, warm from the main build) and the release tools; each has its own
-# target directory, so nothing compiled is shared. Compares the component,
+# another, longer path, with another cargo home. Both builds share only
+# cargo's download cache (linked in; in CI warm from the main build) and the
+# release tools; each has its own target directory, so nothing compiled is
+# shared. Compares the component,
 # the WIT package and SHA256SUMS. Keeps the clones when they differ.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,7 +36,7 @@ clone() { # DIR: a clean clone of HEAD (a worktree's HEAD, not the origin's)
 }
 
 started=$SECONDS
-if [[ -z $(git status --porcelain --untracked-files=normal) ]]; then
+if [[ -z $(git status --porcelain --untracked-files=no) ]]; then
     A=$ROOT
     if ! grep -q "revision $HEAD" dist/.built-from 2>/dev/null; then
         bash scripts/release.sh
@@ -51,7 +52,14 @@ B=$WORK/b/a/longer/path/than/the/other/gitbook-directory-sync-second-clone
 clone "$B"
 echo "build B: a clone in $B"
 b_started=$SECONDS
-(cd "$B" && bash scripts/release.sh)
+# Build B also has another cargo home (the same downloads, linked in), so a
+# path of cargo's that escaped the remapping would show as a difference.
+home=${CARGO_HOME:-$HOME/.cargo}
+mkdir -p "$WORK/cargo-home-b"
+for shared in registry git; do
+    [[ -e $home/$shared ]] && ln -s "$(cd "$home/$shared" && pwd -P)" "$WORK/cargo-home-b/$shared"
+done
+(cd "$B" && CARGO_HOME=$WORK/cargo-home-b bash scripts/release.sh)
 echo "build B took $((SECONDS - b_started)) s"
 
 for file in $(awk '{print $2}' "$A/dist/SHA256SUMS") SHA256SUMS; do

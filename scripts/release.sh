@@ -82,7 +82,7 @@ wit_package=$(wasm-tools component wit wit/ | sed -n 's/^package \(.*\);$/\1/p' 
     fail "Cargo.toml says version $VERSION but wit/ is the package '$wit_package': one version for both (docs/release.md, \"Versions\")"
 
 REVISION=$(git rev-parse HEAD 2>/dev/null) || fail "not a git checkout: the release embeds the commit it was built from"
-if [[ -n $(git status --porcelain --untracked-files=normal) ]]; then
+if [[ -n $(git status --porcelain --untracked-files=no) ]]; then
     ((ALLOW_DIRTY)) || fail "the checkout has uncommitted changes (git status): commit them, or pass --allow-dirty for a build marked $REVISION-dirty"
     REVISION=$REVISION-dirty
 fi
@@ -96,14 +96,21 @@ echo "toolchain: $(rustc --version) / $(cargo --version); $(wasm-tools --version
 # (the registry sources) to /cargo, the toolchain to /rust. The caller's
 # RUSTFLAGS are dropped: the release is built with these flags only.
 CARGO_HOME_DIR=${CARGO_HOME:-$HOME/.cargo}
-CARGO_HOME_DIR=$(cd "$CARGO_HOME_DIR" && pwd -P)
 SYSROOT=$(rustc --print sysroot)
 TARGET_DIR=$ROOT/target/release-build
-flags=(
-    "--remap-path-prefix=$SYSROOT=/rust"
-    "--remap-path-prefix=$CARGO_HOME_DIR=/cargo"
-    "--remap-path-prefix=$ROOT=/build/$NAME"
-)
+# Each path both as given and with symbolic links resolved: which form
+# reaches rustc depends on how the directory was named.
+remap() { # FROM TO
+    local logical physical
+    logical=$(cd "$1" && pwd -L)
+    physical=$(cd "$1" && pwd -P)
+    flags+=("--remap-path-prefix=$logical=$2")
+    [[ $physical == "$logical" ]] || flags+=("--remap-path-prefix=$physical=$2")
+}
+flags=()
+remap "$SYSROOT" /rust
+remap "$CARGO_HOME_DIR" /cargo
+remap "$ROOT" "/build/$NAME"
 encoded=$(printf '%s\x1f' "${flags[@]}")
 unset RUSTFLAGS CARGO_BUILD_RUSTFLAGS CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER CARGO_BUILD_TARGET
 env CARGO_ENCODED_RUSTFLAGS="${encoded%$'\x1f'}" CARGO_TARGET_DIR="$TARGET_DIR" CARGO_INCREMENTAL=0 \
