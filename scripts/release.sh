@@ -10,8 +10,8 @@
 #       version, description, licence, source repository, git revision);
 #   gitbook-directory-sync-wit-<version>.wasm  the WIT package
 #       gitbook:directory-sync@<version>, binary-encoded
-#       (`wasm-tools component wit wit/ --wasm`), for hosts and workflows
-#       that compile against the interface;
+#       (`wasm-tools component wit wit/ --wasm`, with the same metadata), for
+#       hosts and workflows that compile against the interface;
 #   SHA256SUMS                                 both files' SHA-256
 #       (`sha256sum -c SHA256SUMS` checks them).
 #
@@ -126,8 +126,16 @@ wasm-tools metadata add "$built" -o "$OUT/$COMPONENT" \
     --name "$NAME" --version "$VERSION" --description "$DESCRIPTION" \
     --licenses "$LICENSE" --source "$REPOSITORY" --revision "$REVISION"
 wasm-tools validate "$OUT/$COMPONENT"
-wasm-tools component wit wit/ --wasm -o "$OUT/$WIT"
+# The WIT package carries the same metadata (hosts decoding it ignore custom
+# sections), so its OCI annotations say what it is too.
+wasm-tools component wit wit/ --wasm -o "$TARGET_DIR/wit-package.wasm"
+wasm-tools metadata add "$TARGET_DIR/wit-package.wasm" -o "$OUT/$WIT" \
+    --name "$wit_package" --version "$VERSION" \
+    --description "WIT package $wit_package: the interface of $NAME, for hosts and workflows that compile against it" \
+    --licenses "$LICENSE" --source "$REPOSITORY" --revision "$REVISION"
 wasm-tools validate "$OUT/$WIT"
+[[ $(wasm-tools component wit "$OUT/$WIT" | sed -n 's/^package \(.*\);$/\1/p') == "$wit_package" ]] ||
+    fail "$WIT does not decode as the WIT package $wit_package"
 (cd "$OUT" && sha256sum "$COMPONENT" "$WIT" >SHA256SUMS)
 # What dist/ was built from, for scripts that reuse it.
 echo "revision $REVISION" >"$OUT/.built-from"
