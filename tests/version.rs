@@ -35,7 +35,10 @@ fn the_built_component_exports_the_package_at_the_crates_version() {
     }
     assert!(exported.len() >= 4, "the component exports {exported:?} of {PACKAGE}");
     for name in &exported {
-        assert!(name.ends_with(&format!("@{CRATE_VERSION}")), "the component exports {name}, not version {CRATE_VERSION}");
+        assert!(
+            name.ends_with(&format!("@{CRATE_VERSION}")),
+            "the component exports {name}, not version {CRATE_VERSION}"
+        );
     }
 }
 
