@@ -149,7 +149,7 @@ wasm-tools component wit "$WIT" | grep -qx "package gitbook:directory-sync@$VERS
 # --- Pull back -----------------------------------------------------------------
 step "pull by digest with oras-py, by tag with wash oci pull"
 mkdir -p "$WORK/pulled"
-REQUESTS_CA_BUNDLE=$CA python3 - "$REGISTRY/gitbook/directory-sync@$DIGEST" "$WORK/pulled/oras" <<'PY'
+REQUESTS_CA_BUNDLE=$CA "$RELEASE_TOOLS_PYTHON" - "$REGISTRY/gitbook/directory-sync@$DIGEST" "$WORK/pulled/oras" <<'PY'
 import sys, oras.client
 ref, out = sys.argv[1:]
 client = oras.client.OrasClient(hostname=ref.split("/")[0], tls_verify=True)

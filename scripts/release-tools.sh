@@ -40,8 +40,13 @@ release_tools_install() {
         }
         printf '%s\n' "$wanted" >"$stamp"
     fi
-    RELEASE_TOOLS_BIN=$dir/bin
-    export PATH="$RELEASE_TOOLS_BIN:$PATH"
+    # Only the two commands go on PATH, not the virtualenv's python and pip:
+    # the scripts that need oras-py run $RELEASE_TOOLS_PYTHON.
+    mkdir -p "$dir/path"
+    ln -sf "$dir/bin/wasm-tools" "$dir/path/wasm-tools"
+    ln -sf "$dir/bin/wash" "$dir/path/wash"
+    RELEASE_TOOLS_PYTHON=$dir/bin/python
+    export PATH="$dir/path:$PATH"
 }
 
 release_tools_install
