@@ -60,7 +60,9 @@ STANDIN_PID=''
 # shellcheck source=oci-registry.sh
 source "$ROOT/scripts/oci-registry.sh"
 cleanup() {
-    [[ -n $STANDIN_PID ]] && kill "$STANDIN_PID" 2>/dev/null && wait "$STANDIN_PID" 2>/dev/null
+    if [[ -n $STANDIN_PID ]]; then
+        kill "$STANDIN_PID" 2>/dev/null && wait "$STANDIN_PID" 2>/dev/null || true
+    fi
     registry_stop
     rm -rf "$WORK"
 }
@@ -191,8 +193,8 @@ wait "$STANDIN_PID" || fail "the stand-in failed: $(cat "$WORK/standin.err")"
 STANDIN_PID=''
 python3 - "$WORK/members.jsonl" "$WORK/standin.out" <<'PY' || fail "the pulled component did not list the stand-in's members"
 import json, sys
-members = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-emails = sorted(m.get("email") for m in members)
+members = json.load(open(sys.argv[1]))  # `members list --json`: one array, a member a line
+emails = sorted(m["user"]["email"] for m in members)
 want = sorted(["alice@acme.test", "bob@acme.test", "carol@acme.test", "dave@acme.test",
                "erin@acme.test", "frank@acme.test", "gina@partner.test"])
 if emails != want:
