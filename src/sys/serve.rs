@@ -35,10 +35,14 @@ fn method_name(method: &Method) -> String {
 }
 
 fn handle(request: &IncomingRequest) -> Reply {
-    let config = match webhook::Config::from_env(env) {
-        Ok(config) => config,
-        Err(error) => return Reply::misconfigured(&error),
-    };
+    let reply = answer(request);
+    if let Some(log) = &reply.log {
+        eprintln!("gitbook-directory-sync: {log}");
+    }
+    reply
+}
+
+fn answer(request: &IncomingRequest) -> Reply {
     let method = method_name(&request.method());
     let path = request.path_with_query().unwrap_or_else(|| "/".into());
     let headers: Vec<(String, String)> = request
@@ -47,7 +51,18 @@ fn handle(request: &IncomingRequest) -> Reply {
         .into_iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(&value).into_owned()))
         .collect();
+    // HTTP/2 carries the host as the authority, not as a header.
+    let mut headers = headers;
+    if !headers.iter().any(|(name, _)| name == "host") {
+        if let Some(authority) = request.authority() {
+            headers.push(("host".into(), authority));
+        }
+    }
     let head = Head { method: &method, path: &path, headers: &headers };
+    let config = match webhook::Config::from_env(env) {
+        Ok(config) => config,
+        Err(error) => return webhook::misconfigured_reply(&head, &error, env),
+    };
     let route = match webhook::route(&head, &config) {
         Ok(route) => route,
         Err(reply) => return reply,

@@ -97,7 +97,7 @@ pub use events::{parse_events, results_reply, verification_reply, RETRY_AFTER_SE
 pub use head::Head;
 pub use reconcile::reconcile_reply;
 pub use reply::{Reply, MAX_BODY_BYTES};
-pub use route::{route, Route, CHALLENGE_HEADER, MAX_SNAPSHOT_BYTES};
+pub use route::{misconfigured_reply, route, Route, CHALLENGE_HEADER, MAX_SNAPSHOT_BYTES};
 
 use crate::gitbook::Client;
 use crate::io::Io;
@@ -144,10 +144,7 @@ fn serve_scim<I: Io>(
 ) -> Reply {
     let settings = match RawSettings::default().resolve(env) {
         Ok(settings) => settings,
-        Err(error) => {
-            let detail = format!("the service is misconfigured: {error}");
-            return Reply::scim(crate::scim::error::ScimError::new(500, None, detail).into());
-        }
+        Err(error) => return Reply::scim_misconfigured(&error),
     };
     let mut client = Client::new(&settings, io);
     Reply::scim(crate::scim::respond(request, body, &config.defaults, &mut client))
