@@ -229,6 +229,14 @@ impl<I: Io> Link<I> {
                     continue;
                 }
                 let deadline = slot.clock.map_or_else(|| self.deadline_from(now, policy), |(_, d)| d);
+                if now >= deadline {
+                    // The horizon (an incoming route's budget) has passed: nothing is sent.
+                    let error = slot.deadline_exceeded(settings, now, false);
+                    slots[i] = None;
+                    lanes[i].land(settings, Landing::Failed(error));
+                    landed = true;
+                    continue;
+                }
                 let admit = self.throttle.admit(now, flying.len());
                 if let Admit::Until(at) = admit {
                     let wait = at.saturating_sub(now);

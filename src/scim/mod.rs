@@ -110,11 +110,13 @@ impl Request {
 pub struct Answer {
     pub status: u16,
     pub body: Option<Value>,
+    /// Seconds to send as `Retry-After` (a 429 whose wait GitBook named).
+    pub retry_after: Option<u64>,
 }
 
 impl From<ScimError> for Answer {
     fn from(error: ScimError) -> Answer {
-        Answer { status: error.status, body: Some(error.body()) }
+        Answer { status: error.status, body: Some(error.body()), retry_after: error.retry_after }
     }
 }
 
@@ -195,9 +197,9 @@ fn serve<I: Io>(
     defaults: &JoinDefaults,
     client: &mut Client<I>,
 ) -> Result<Answer, ScimError> {
-    let ok = |body: Value| Answer { status: 200, body: Some(body) };
-    let created = |body: Value| Answer { status: 201, body: Some(body) };
-    let no_content = || Answer { status: 204, body: None };
+    let ok = |body: Value| Answer { status: 200, body: Some(body), retry_after: None };
+    let created = |body: Value| Answer { status: 201, body: Some(body), retry_after: None };
+    let no_content = || Answer { status: 204, body: None, retry_after: None };
     let document = || json_body(body);
     let query = &request.query;
     Ok(match (&request.endpoint, request.verb) {

@@ -3,7 +3,7 @@
 //! `{"error": {"code", "message"}}`, and an operation's [`Error`] adds its
 //! one JSON encoding ([`Error::to_json`]) as `cause`.
 
-use crate::error::Error;
+use crate::error::{Error, FailureKind};
 use crate::scim;
 use serde_json::{json, Value};
 
@@ -40,6 +40,8 @@ impl Reply {
         let status = match error {
             Error::InvalidInput { .. } => 400,
             Error::SafetyStop(_) => 409,
+            // GitBook did not answer within the budget: a gateway timeout.
+            Error::Api(FailureKind::DeadlineExceeded, _) => 504,
             Error::Api(..) => 502,
         };
         Reply::json(status, json!({"error": {"code": status, "message": error.to_string(), "cause": error.to_json()}}))
@@ -64,6 +66,9 @@ impl Reply {
         }
         if answer.status == 401 {
             headers.push(("www-authenticate".into(), "Bearer realm=\"scim\"".into()));
+        }
+        if let Some(seconds) = answer.retry_after {
+            headers.push(("retry-after".into(), seconds.to_string()));
         }
         Reply { status: answer.status, body: answer.body.unwrap_or(Value::Null), headers }
     }
