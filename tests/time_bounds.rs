@@ -20,6 +20,12 @@ use std::time::{Duration, Instant};
 /// connecting, the stand-in's own latency.
 const MARGIN: Duration = Duration::from_millis(1500);
 
+/// Prints a run's wall time (`--nocapture` shows them; docs/reliability.md
+/// quotes them).
+fn measured(what: &str, took: Duration) {
+    eprintln!("measured: {what}: {:.2} s", took.as_secs_f64());
+}
+
 /// A world with these bounds (seconds) and concurrency.
 fn bounded(max_wait_s: u64, deadline_s: u64, concurrency: u32) -> World {
     let mut world = World::sample();
@@ -87,6 +93,7 @@ fn a_huge_retry_after_on_one_removal_fails_it_at_once_and_the_next_event_still_r
         let started = Instant::now();
         let results = apply_events(&world, &events);
         let took = started.elapsed();
+        measured(&format!("Retry-After 99999999 on 1 of 2 events, concurrency {concurrency}"), took);
         assert!(took < MARGIN, "took {took:?} at concurrency {concurrency}");
         assert_eq!(results.iter().map(|r| r.status).collect::<Vec<_>>(), [EventStatus::Failed, EventStatus::Applied]);
         assert!(rate_limited(&results[0].error), "{:?}", results[0]);
@@ -104,6 +111,7 @@ fn a_retry_after_past_max_wait_does_not_hold_the_next_event() {
     let events = leave_events(&world, &["dave@acme.test", "frank@acme.test"]);
     let started = Instant::now();
     let results = apply_events(&world, &events);
+    measured("Retry-After 40 with max-wait 5, deadline 10, 2 events", started.elapsed());
     assert!(started.elapsed() < MARGIN, "took {:?}, not 40 s", started.elapsed());
     assert_eq!(results.iter().map(|r| r.status).collect::<Vec<_>>(), [EventStatus::Failed, EventStatus::Applied]);
     assert_eq!(deletes(&world).len(), 2);
@@ -116,6 +124,7 @@ fn within_one_apply_a_pause_past_the_bounds_fails_the_rest_of_the_stage_at_once_
     world.standin.inject(Fault::on("DELETE", "/members/", FaultKind::RetryAfter { seconds: 99_999_999 }, 1));
     let started = Instant::now();
     let report = remove_through_apply(&world, &["bob@acme.test", "dave@acme.test", "frank@acme.test"]);
+    measured("plan + apply, Retry-After 99999999 on the first of 3 removals", started.elapsed());
     assert!(started.elapsed() < MARGIN, "took {:?}", started.elapsed());
     assert_eq!(deletes(&world).len(), 1, "only the first removal was sent");
     for action in &report.actions {
@@ -141,6 +150,7 @@ fn a_2xx_with_a_reset_far_away_neither_stalls_the_run_nor_outlives_the_next_even
     let events = leave_events(&world, &["dave@acme.test", "frank@acme.test"]);
     let started = Instant::now();
     let results = apply_events(&world, &events);
+    measured("2xx with Remaining 0 and a reset 20 s away, deadline 3, max-wait 2, 2 events", started.elapsed());
     assert!(started.elapsed() < MARGIN, "took {:?}, not 19 s", started.elapsed());
     assert_eq!(results.iter().map(|r| r.status).collect::<Vec<_>>(), [EventStatus::Applied, EventStatus::Applied]);
     assert_eq!(deletes(&world).len(), 2);
@@ -168,6 +178,7 @@ fn a_body_dripped_one_byte_at_a_time_is_abandoned_at_the_deadline() {
     let started = Instant::now();
     let error = world.call(|s, c, settings| c.call_get_member(s, settings, &dave)).unwrap_err();
     let took = started.elapsed();
+    measured("get member, body dripped a byte every 150 ms, deadline 2, timeouts 1", took);
     assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(2) + MARGIN, "took {took:?}");
     let Error::DeadlineExceeded(failure) = &error else { panic!("not deadline-exceeded: {error:?}") };
     assert_eq!(failure.attempts, 1);
@@ -186,6 +197,7 @@ fn a_server_that_does_not_read_a_large_invite_body_costs_that_request_its_deadli
     let started = Instant::now();
     let error = world.call(|s, c, settings| c.call_invite(s, settings, &request)).unwrap_err();
     let took = started.elapsed();
+    measured("invite of 1000 (200 KB) to a server that never reads it, deadline 2", took);
     assert!(took < Duration::from_secs(2) + MARGIN, "took {took:?}");
     assert!(matches!(error, Error::DeadlineExceeded(_)), "{error:?}");
     assert_eq!(world.standin.request_count(), 1);
@@ -209,6 +221,7 @@ fn a_forbidden_answer_ends_the_apply_without_waiting_out_another_removals_backof
     world.standin.inject(Fault::on("DELETE", &dave, FaultKind::forbidden(), 1));
     let started = Instant::now();
     let report = remove_through_apply(&world, &["bob@acme.test", "dave@acme.test"]);
+    measured("plan + apply, a 403 beside a 503 with Retry-After 20", started.elapsed());
     assert!(started.elapsed() < MARGIN, "took {:?}, not 20 s", started.elapsed());
     let mut outcomes = outcomes(&report);
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
