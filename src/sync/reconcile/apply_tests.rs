@@ -396,7 +396,6 @@ fn a_budget_that_runs_out_stops_the_apply_between_stages_and_says_so() {
     let mut client = Client::new(&settings, &mut io);
     client.limit_until(std::time::Duration::from_millis(10));
     let report = apply(&mut client, &plan, true).unwrap();
-    drop(client);
     assert_eq!(io.sent.len(), 1, "nothing sent after the budget");
     assert_eq!(kinds(&report), [(ActionKind::CreateTeam, Outcome::Ok)]);
     assert_eq!((report.counts.planned, report.counts.not_attempted), (5, 4));
