@@ -151,6 +151,30 @@ impl FailureKind {
     }
 }
 
+/// Whether an operation reads a directory source (`sources::walk::Step`
+/// names them after the directory) rather than calling GitBook: its hints
+/// point at the source's settings, not at `GITBOOK_TOKEN`.
+fn is_source_operation(operation: &str) -> bool {
+    ["Google Workspace", "Microsoft Entra ID", "Okta"].iter().any(|source| operation.starts_with(source))
+}
+
+impl FailureKind {
+    /// What to do about a failed read of a directory source.
+    fn source_hint(self) -> &'static str {
+        match self {
+            FailureKind::Unauthorized => "check the source's credentials",
+            FailureKind::Forbidden => "grant the source's read-only scopes or admin role; see docs/sources.md",
+            FailureKind::NotFound => "check the group names in the rules and the source's settings",
+            FailureKind::Conflict | FailureKind::Rejected => "check the source's settings",
+            FailureKind::RateLimited => "wait and run again, or raise the retry bounds",
+            FailureKind::DeadlineExceeded => "the directory did not answer in time; run again, or raise the deadline",
+            FailureKind::ServerError => "the directory is failing; run again later",
+            FailureKind::InvalidResponse => "the directory answered something unexpected; check the source's base URL",
+            FailureKind::Transport => "check the network, the source's base URL and the host's allow-list",
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -173,13 +197,16 @@ impl fmt::Display for Error {
                         failure.elapsed_ms as f64 / 1000.0
                     )?;
                 }
+                let from_source = is_source_operation(failure.operation);
                 if let Some(wait) = failure.retry_after_ms {
-                    write!(f, "; GitBook asked to wait {:.1} s", wait as f64 / 1000.0)?;
+                    let who = if from_source { "the directory" } else { "GitBook" };
+                    write!(f, "; {who} asked to wait {:.1} s", wait as f64 / 1000.0)?;
                 }
                 if failure.effect_unknown {
                     write!(f, "; whether GitBook carried it out is unknown")?;
                 }
-                write!(f, " ({})", kind.hint())
+                let hint = if from_source { kind.source_hint() } else { kind.hint() };
+                write!(f, " ({hint})")
             }
         }
     }

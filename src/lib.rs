@@ -35,6 +35,7 @@ pub mod json_fields;
 pub mod role;
 pub mod scim;
 pub mod settings;
+pub mod sources;
 pub mod sync;
 pub mod timestamp;
 pub mod validate;

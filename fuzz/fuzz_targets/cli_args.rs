@@ -12,7 +12,7 @@
 #![no_main]
 
 use fuzz_support::known_finding;
-use gitbook_directory_sync::cli::args::{parse, Command, Invocation, Parsed, RemoveTarget, Source, TeamArg};
+use gitbook_directory_sync::cli::args::{parse, Command, Invocation, Parsed, RemoveTarget, Source, SourceRun, TeamArg};
 use gitbook_directory_sync::role::role_or_guest_name;
 use gitbook_directory_sync::sync::reconcile::Strategy;
 use libfuzzer_sys::fuzz_target;
@@ -124,6 +124,10 @@ fn strings(invocation: &Invocation) -> Vec<&String> {
                 all.push(path);
             }
         }
+        Command::SyncFromSource { rules, key_file, .. } => {
+            all.push(rules);
+            all.extend(key_file);
+        }
     }
     all
 }
@@ -188,13 +192,30 @@ fn canonical(invocation: &Invocation) -> (Vec<Opt>, Vec<String>) {
                 flags.push("--no-sso");
             }
         }
-        Command::Sync { source, execute, options } => {
+        Command::Sync { options, .. } | Command::SyncFromSource { options, .. } => {
             operand(&["sync"]);
-            if let Source::File(path) = source {
-                operand(&[path]);
-            }
-            if *execute {
-                flags.push("--apply");
+            match &invocation.command {
+                Command::Sync { source, execute, .. } => {
+                    if let Source::File(path) = source {
+                        operand(&[path]);
+                    }
+                    if *execute {
+                        flags.push("--apply");
+                    }
+                }
+                Command::SyncFromSource { directory, rules, key_file, run, .. } => {
+                    opt("--source", directory.code());
+                    opt("--rules", rules);
+                    if let Some(key_file) = key_file {
+                        opt("--key-file", key_file);
+                    }
+                    match run {
+                        SourceRun::Plan => {}
+                        SourceRun::Apply => flags.push("--apply"),
+                        SourceRun::DumpSnapshot => flags.push("--dump-snapshot"),
+                    }
+                }
+                _ => unreachable!("matched above"),
             }
             let strategy = match options.strategy {
                 Strategy::Push => "push",

@@ -10,6 +10,8 @@ use gitbook_directory_sync::validate::{Email, GitBookId, MemberRef};
 use serde_json::{json, Map, Value};
 use std::sync::OnceLock;
 
+pub mod sources;
+
 /// `FUZZ_SKIP_KNOWN=1` turns the checks for already reported findings into
 /// no-ops, so a long run can explore past them. Off by default: CI must fail
 /// while a finding is open.

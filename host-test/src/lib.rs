@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod demo;
+pub mod directories;
 pub mod host;
 pub mod standin;
 

@@ -31,6 +31,7 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("demo") => demo::run(&mut std::io::stdout()),
         Some("standin") => standin(&args[1..]),
+        Some("directory-standin") => directory_standin(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())
@@ -44,6 +45,45 @@ fn main() {
         eprintln!("error: {error:#}");
         std::process::exit(1);
     }
+}
+
+/// `directory-standin google|entra|okta [--users N] [--groups N]`: a
+/// directory's stand-in with the test credentials (tests/sources.rs and
+/// scripts/official-clients.sh use the same), `N` generated users in
+/// groups `group-001`…; prints its URL, serves until stdin closes, then
+/// reports the number of requests it answered on stderr.
+fn directory_standin(args: &[String]) -> Result<()> {
+    use host_test::directories::{Api, Credentials, Directory, DirectoryStandIn};
+    let api = match args.first().map(String::as_str) {
+        Some("google") => Api::Google,
+        Some("entra") => Api::Entra,
+        Some("okta") => Api::Okta,
+        _ => bail!("directory-standin takes google, entra or okta\n{USAGE}"),
+    };
+    let (mut users, mut groups) = (25usize, 2usize);
+    let mut rest = args[1..].iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--users" => users = value.parse().context("--users takes a number")?,
+            "--groups" => groups = value.parse().context("--groups takes a number")?,
+            other => bail!("unknown option {other}"),
+        }
+    }
+    let credentials = Credentials {
+        google_client_email: "sync@acme-sync.iam.gserviceaccount.com".into(),
+        google_subject: "admin@acme.test".into(),
+        google_public_key_pem: include_str!("../../src/sources/testdata/TEST-ONLY-service-account-key.pub.pem").into(),
+        entra_tenant: "acme.onmicrosoft.test".into(),
+        entra_client_id: "11111111-2222-3333-4444-555555555555".into(),
+        entra_client_secret: "entra~test~secret".into(),
+        okta_token: "00okta_test_token".into(),
+    };
+    let standin = DirectoryStandIn::start(api, Directory::generated(users, groups), credentials)?;
+    println!("{}", standin.base_url());
+    std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink()).context("reading standard input")?;
+    eprintln!("directory stand-in: {} requests answered", standin.requests().len());
+    Ok(())
 }
 
 fn standin(args: &[String]) -> Result<()> {

@@ -3,6 +3,7 @@
 
 use crate::role::{parse_role_or_guest, Role, RoleFilter};
 use crate::settings::{parse_concurrency, RawSettings, RetryPolicy, Timeouts};
+use crate::sources::SourceKind;
 use crate::sync::reconcile::{Options as PlanOptions, Strategy};
 use std::time::Duration;
 
@@ -43,16 +44,65 @@ pub struct Options {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    Invite { emails: Vec<String>, role: Option<Role>, sso: bool },
-    Remove { target: RemoveTarget },
-    Team { team: TeamArg, add: Vec<String>, remove: Vec<String> },
-    List { role: Option<RoleFilter>, search: Option<String> },
-    Get { user_id: String },
-    Find { email: String },
-    SetRole { user_id: String, role: Option<Role> },
-    SetSso { user_id: String },
-    Apply { source: Source, role: Option<Role>, sso: bool },
-    Sync { source: Source, execute: bool, options: PlanOptions },
+    Invite {
+        emails: Vec<String>,
+        role: Option<Role>,
+        sso: bool,
+    },
+    Remove {
+        target: RemoveTarget,
+    },
+    Team {
+        team: TeamArg,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    List {
+        role: Option<RoleFilter>,
+        search: Option<String>,
+    },
+    Get {
+        user_id: String,
+    },
+    Find {
+        email: String,
+    },
+    SetRole {
+        user_id: String,
+        role: Option<Role>,
+    },
+    SetSso {
+        user_id: String,
+    },
+    Apply {
+        source: Source,
+        role: Option<Role>,
+        sso: bool,
+    },
+    Sync {
+        source: Source,
+        execute: bool,
+        options: PlanOptions,
+    },
+    /// `sync --source …`: the snapshot is read from a directory.
+    SyncFromSource {
+        directory: SourceKind,
+        rules: String,
+        key_file: Option<String>,
+        run: SourceRun,
+        options: PlanOptions,
+    },
+}
+
+/// What `sync --source` does with the snapshot it read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceRun {
+    /// Print the plan (the default).
+    Plan,
+    /// Carry the plan out.
+    Apply,
+    /// Print the snapshot and stop: nothing is read from GitBook.
+    DumpSnapshot,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,6 +219,8 @@ Exit code 1 when any event failed.
 const SYNC_HELP: &str = "\
 Usage: sync [<snapshot.json> | -] [--plan | --apply] [--strategy push|sync]
             [--max-removals N] [--max-removal-percent P] [--allow-mass-removal]
+       sync --source google|entra|okta --rules <rules.json> [--key-file <key.json>]
+            [--plan | --apply | --dump-snapshot] [the same plan options]
 
 Reads GitBook's members and managed teams, compares them with a directory
 snapshot (JSON, see docs/reconcile.md) and prints the plan. Nothing changes unless
@@ -178,6 +230,14 @@ snapshot (JSON, see docs/reconcile.md) and prints the plan. Nothing changes unle
   --max-removals N          refuse plans removing more than N members    [10]
   --max-removal-percent P   refuse plans removing more than P% of members [5]
   --allow-mass-removal      override both limits
+
+With --source the snapshot is read from the directory itself, with the rules
+in --rules (the snapshot format's \"rules\" object) naming the groups to read.
+Credentials come from environment variables (docs/sources.md):
+  google: GOOGLE_SERVICE_ACCOUNT_KEY (or --key-file), GOOGLE_ADMIN_EMAIL
+  entra:  ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET
+  okta:   OKTA_ORG_URL, OKTA_API_TOKEN
+  --dump-snapshot           print the snapshot read (JSON) and stop
 Exit code 1 when the plan is refused by the safety check or an action failed.
 ";
 
@@ -275,11 +335,16 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             | "--default-role"
             | "--strategy"
             | "--max-removals"
-            | "--max-removal-percent" => {
+            | "--max-removal-percent"
+            | "--source"
+            | "--rules"
+            | "--key-file" => {
                 let value = value_of(name)?;
                 flags.push((name.to_owned(), Some(value)));
             }
-            "--no-sso" | "--plan" | "--apply" | "--allow-mass-removal" => flags.push((name.to_owned(), None)),
+            "--no-sso" | "--plan" | "--apply" | "--allow-mass-removal" | "--dump-snapshot" => {
+                flags.push((name.to_owned(), None))
+            }
             _ => return Err(usage(format!("unknown option {arg}"), MAIN_HELP)),
         }
         if inline.is_some() {
@@ -354,10 +419,32 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
         "sync" => {
             let flags = Flags::new(
                 flags,
-                &["--plan", "--apply", "--strategy", "--max-removals", "--max-removal-percent", "--allow-mass-removal"],
+                &[
+                    "--plan",
+                    "--apply",
+                    "--strategy",
+                    "--max-removals",
+                    "--max-removal-percent",
+                    "--allow-mass-removal",
+                    "--source",
+                    "--rules",
+                    "--key-file",
+                    "--dump-snapshot",
+                ],
                 SYNC_HELP,
             )?;
+            let from_source = flags.one("--source");
+            if from_source.is_none() {
+                for only in ["--rules", "--key-file", "--dump-snapshot"] {
+                    if flags.has(only) {
+                        return Err(usage(format!("{only} goes with --source"), SYNC_HELP));
+                    }
+                }
+            }
             let source = match operands {
+                _ if from_source.is_some() && !operands.is_empty() => {
+                    return Err(usage("sync --source reads the directory, not a snapshot file", SYNC_HELP))
+                }
                 [] => Source::Stdin,
                 [path] if path == "-" => Source::Stdin,
                 [path] => Source::File(path.clone()),
@@ -366,21 +453,39 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             if flags.has("--plan") && flags.has("--apply") {
                 return Err(usage("--plan (a dry run) and --apply exclude each other", SYNC_HELP));
             }
-            let mut options = PlanOptions::default();
+            let mut plan = PlanOptions::default();
             // The same parsers as the webhook's query and the WIT options.
             let invalid = |error: crate::error::Error| usage(error.to_string(), SYNC_HELP);
             if let Some(strategy) = flags.one("--strategy") {
-                options.strategy = Strategy::parse("--strategy", &strategy).map_err(invalid)?;
+                plan.strategy = Strategy::parse("--strategy", &strategy).map_err(invalid)?;
             }
             if let Some(n) = flags.one("--max-removals") {
-                options.max_removals = number("--max-removals", &n)? as usize;
+                plan.max_removals = number("--max-removals", &n)? as usize;
             }
             if let Some(p) = flags.one("--max-removal-percent") {
-                options.max_removal_percent =
-                    PlanOptions::parse_percent("--max-removal-percent", &p).map_err(invalid)?;
+                plan.max_removal_percent = PlanOptions::parse_percent("--max-removal-percent", &p).map_err(invalid)?;
             }
-            options.allow_mass_removal = flags.has("--allow-mass-removal");
-            Command::Sync { source, execute: flags.has("--apply"), options }
+            plan.allow_mass_removal = flags.has("--allow-mass-removal");
+            if let Some(directory) = from_source {
+                let directory = SourceKind::parse("--source", &directory).map_err(invalid)?;
+                let rules =
+                    flags.one("--rules").ok_or_else(|| usage("sync --source needs --rules <rules.json>", SYNC_HELP))?;
+                let run = match (flags.has("--apply"), flags.has("--dump-snapshot")) {
+                    (true, true) => return Err(usage("--dump-snapshot and --apply exclude each other", SYNC_HELP)),
+                    (true, false) => SourceRun::Apply,
+                    (false, true) => SourceRun::DumpSnapshot,
+                    (false, false) => SourceRun::Plan,
+                };
+                let key_file = flags.one("--key-file");
+                if key_file.is_some() && directory != SourceKind::Google {
+                    return Err(usage("--key-file is for --source google", SYNC_HELP));
+                }
+                return Ok(Parsed::Run(Box::new(Invocation {
+                    options,
+                    command: Command::SyncFromSource { directory, rules, key_file, run, options: plan },
+                })));
+            }
+            Command::Sync { source, execute: flags.has("--apply"), options: plan }
         }
         other => return Err(usage(format!("unknown command {other:?}"), MAIN_HELP)),
     };

@@ -15,11 +15,12 @@ use crate::events::generic;
 use crate::gitbook::ops::{Invite, MemberFilter};
 use crate::gitbook::Client;
 use crate::io::Io;
+use crate::sources;
 use crate::sync::events::{self, JoinDefaults, Status};
 use crate::sync::reconcile;
 use crate::validate::TeamTitle;
 use crate::validate::{self, Email, GitBookId};
-use args::{Command, Invocation, Parsed, RemoveTarget, Source, TeamArg};
+use args::{Command, Invocation, Parsed, RemoveTarget, Source, SourceRun, TeamArg};
 use output::Printer;
 
 /// Where the command line reads and writes.
@@ -57,9 +58,9 @@ pub fn run<I: Io>(args: &[String], env: impl Fn(&str) -> Option<String>, io: I, 
         }
     };
     let json = invocation.options.json;
-    let result = invocation.options.raw_settings().resolve(env).and_then(|settings| {
+    let result = invocation.options.raw_settings().resolve(&env).and_then(|settings| {
         let mut client = Client::new(&settings, io);
-        execute(&mut client, &invocation, console)
+        execute(&mut client, &invocation, console, &env)
     });
     match result {
         Ok(code) => code,
@@ -82,6 +83,7 @@ fn execute<I: Io>(
     client: &mut Client<'_, I>,
     invocation: &Invocation,
     console: &mut impl Console,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<u8, Error> {
     let options = &invocation.options;
     let mut print = Printer { console, json: options.json };
@@ -173,6 +175,37 @@ fn execute<I: Io>(
                 return Ok(EXIT_FAILED);
             }
         }
+        Command::SyncFromSource { directory, rules, key_file, run, options: plan_options } => {
+            let rules = print.console.read_file(rules).map_err(|why| Error::invalid("--rules", why))?;
+            let rules = reconcile::Rules::parse(&rules)?;
+            // The key file's text stands in for the environment variable.
+            let key = match key_file {
+                Some(path) => {
+                    Some(print.console.read_file(path).map_err(|why| Error::invalid("--key-file", why)).and_then(
+                        |bytes| String::from_utf8(bytes).map_err(|_| Error::invalid("--key-file", "is not UTF-8 text")),
+                    )?)
+                }
+                None => None,
+            };
+            let lookup = |name: &str| match (&key, name) {
+                (Some(key), "GOOGLE_SERVICE_ACCOUNT_KEY") => Some(key.clone()),
+                _ => env(name),
+            };
+            let allow_http = options.allow_insecure_http
+                || env(crate::settings::ENV_ALLOW_INSECURE_HTTP)
+                    .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+            let source = sources::Source::resolve(*directory, lookup, allow_http)?;
+            let settings = client.settings();
+            let read = sources::read_snapshot(client.io(), settings, &source, rules)?;
+            print.console.err(&sources::summary(&source, &read));
+            if *run == SourceRun::DumpSnapshot {
+                let text = serde_json::to_string_pretty(&read.snapshot.to_json()).expect("JSON values serialize");
+                print.console.out(&format!("{text}\n"));
+                return Ok(EXIT_OK);
+            }
+            let (plan, sso) = sources::plan_read(client, &read, plan_options)?;
+            return finish_sync(client, &mut print, plan, sso, *run == SourceRun::Apply);
+        }
         Command::Sync { source, execute, options: plan_options } => {
             let body = match source {
                 Source::Stdin => print.console.read_stdin(),
@@ -180,20 +213,29 @@ fn execute<I: Io>(
             }
             .map_err(|why| Error::invalid("snapshot", why))?;
             let (plan, sso) = crate::sync::plan_snapshot(client, body, plan_options)?;
-            if !execute {
-                print.plan(&plan, None);
-                return Ok(if plan.safety.is_some() { EXIT_FAILED } else { EXIT_OK });
-            }
-            if let Some(stop) = &plan.safety {
-                print.plan(&plan, None);
-                return Err(Error::SafetyStop(stop.reason.clone()));
-            }
-            let report = reconcile::apply(client, &plan, sso)?;
-            print.plan(&plan, Some(&report));
-            if !report.is_success() {
-                return Ok(EXIT_FAILED);
-            }
+            return finish_sync(client, &mut print, plan, sso, *execute);
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Prints the plan, or applies it and prints the report.
+fn finish_sync<I: Io, C: Console>(
+    client: &mut Client<'_, I>,
+    print: &mut Printer<'_, C>,
+    plan: reconcile::Plan,
+    sso: bool,
+    execute: bool,
+) -> Result<u8, Error> {
+    if !execute {
+        print.plan(&plan, None);
+        return Ok(if plan.safety.is_some() { EXIT_FAILED } else { EXIT_OK });
+    }
+    if let Some(stop) = &plan.safety {
+        print.plan(&plan, None);
+        return Err(Error::SafetyStop(stop.reason.clone()));
+    }
+    let report = reconcile::apply(client, &plan, sso)?;
+    print.plan(&plan, Some(&report));
+    Ok(if report.is_success() { EXIT_OK } else { EXIT_FAILED })
 }

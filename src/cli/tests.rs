@@ -8,6 +8,7 @@ struct Captured {
     out: String,
     err: String,
     stdin: Vec<u8>,
+    files: Vec<(String, Vec<u8>)>,
 }
 
 impl Console for Captured {
@@ -24,7 +25,8 @@ impl Console for Captured {
         Ok(std::mem::take(&mut self.stdin))
     }
     fn read_file(&mut self, path: &str) -> Result<Vec<u8>, String> {
-        Err(format!("cannot open {path:?}"))
+        let file = self.files.iter().find(|(name, _)| name == path);
+        file.map(|(_, bytes)| bytes.clone()).ok_or_else(|| format!("cannot open {path:?}"))
     }
 }
 
@@ -240,4 +242,84 @@ fn a_double_dash_ends_the_options() {
 
     let (code, _, io) = cli("members list --", vec![json(200, r#"{"items":[]}"#)], "");
     assert_eq!((code, requests(&io).len()), (EXIT_OK, 1));
+}
+
+const OKTA_TOKEN: &str = "00okta_SECRET";
+
+fn okta_env(name: &str) -> Option<String> {
+    match name {
+        "OKTA_ORG_URL" => Some("https://acme.okta.test".into()),
+        "OKTA_API_TOKEN" => Some(OKTA_TOKEN.into()),
+        other => env(other),
+    }
+}
+
+fn cli_with_rules(line: &str, answers: Vec<Answer>) -> (u8, Captured, ScriptedIo) {
+    let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    let mut io = ScriptedIo::new(answers);
+    let rules = br#"{"groupTeams": {"eng": "Engineering"}}"#.to_vec();
+    let mut console = Captured { files: vec![("rules.json".into(), rules)], ..Captured::default() };
+    let code = run(&args, okta_env, &mut io, &mut console);
+    for secret in [TOKEN, OKTA_TOKEN] {
+        assert!(!console.out.contains(secret) && !console.err.contains(secret), "{secret} shown");
+    }
+    (code, console, io)
+}
+
+#[test]
+fn sync_source_dump_snapshot_prints_what_the_directory_holds_and_asks_gitbook_nothing() {
+    let (code, console, io) = cli_with_rules(
+        "sync --source okta --rules rules.json --dump-snapshot",
+        vec![
+            json(200, r#"[{"id":"u1","status":"ACTIVE","profile":{"email":"Ann@Acme.com"}}]"#),
+            json(200, r#"[{"id":"g1","profile":{"name":"eng"}}]"#),
+            json(200, r#"[{"id":"u1","status":"ACTIVE","profile":{"email":"ann@acme.com"}}]"#),
+        ],
+    );
+    assert_eq!(code, EXIT_OK, "{}", console.err);
+    let snapshot: serde_json::Value = serde_json::from_str(&console.out).expect("one JSON document");
+    assert_eq!(snapshot["users"], serde_json::json!([{"email": "ann@acme.com", "groups": ["eng"]}]));
+    assert_eq!(snapshot["rules"]["groupTeams"], serde_json::json!({"eng": "Engineering"}));
+    let reparsed = crate::sync::reconcile::Snapshot::parse(console.out.as_bytes()).expect("the dump is a snapshot");
+    assert_eq!(reparsed.users.len(), 1);
+    assert_eq!(io.sent.len(), 3);
+    assert!(io.sent.iter().all(|r| r.url.starts_with("https://acme.okta.test/api/v1/")));
+    assert!(
+        console.err.contains("read Okta: 1 users listed, 1 in the snapshot; 1 groups; 3 requests"),
+        "{}",
+        console.err
+    );
+}
+
+#[test]
+fn sync_source_with_a_refused_token_fails_naming_the_source_and_plans_nothing() {
+    let (code, console, io) = cli_with_rules(
+        "sync --source okta --rules rules.json --apply",
+        vec![
+            json(401, r#"{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorCauses":[]}"#),
+            json(401, r#"{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorCauses":[]}"#),
+        ],
+    );
+    assert_eq!(code, EXIT_FAILED);
+    assert!(console.err.contains("Okta refused the credentials"), "{}", console.err);
+    assert!(console.out.is_empty());
+    assert!(io.sent.iter().all(|r| !r.url.contains("gitbook")), "nothing sent to GitBook");
+}
+
+#[test]
+fn sync_source_usage_errors_send_nothing() {
+    for (line, says) in [
+        ("sync --rules rules.json", "--rules goes with --source"),
+        ("sync --source ldap --rules rules.json", "is not a source"),
+        ("sync --source okta", "needs --rules"),
+        ("sync --source okta --rules rules.json --apply --dump-snapshot", "exclude each other"),
+        ("sync --source okta --rules rules.json --key-file k.json", "--key-file is for --source google"),
+        ("sync snap.json --source okta --rules rules.json", "not a snapshot file"),
+        ("sync --source okta --rules missing.json", "cannot open"),
+    ] {
+        let (code, console, io) = cli_with_rules(line, vec![]);
+        assert_eq!(code, EXIT_USAGE, "{line}");
+        assert!(console.err.contains(says), "{line}: {}", console.err);
+        assert!(io.sent.is_empty(), "{line}");
+    }
 }

@@ -54,6 +54,13 @@ impl<'s, I: Io> Client<'s, I> {
         self.link.run(self.settings, lanes);
     }
 
+    /// The transport, for requests to someone other than GitBook (a
+    /// directory source read before the GitBook calls). Only between
+    /// calls: the client has nothing in flight then.
+    pub fn io(&mut self) -> &mut I {
+        &mut self.link.io
+    }
+
     /// The settings, for as long as the client's borrow of them lasts.
     pub fn settings(&self) -> &'s Settings {
         self.settings

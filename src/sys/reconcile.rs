@@ -5,6 +5,7 @@
 use super::exports::exports::gitbook::directory_sync::reconcile as wit;
 use super::exports::exports::gitbook::directory_sync::types as wit_types;
 use super::exports::{from_wit_role, to_wit_error, to_wit_role, with_client, Component};
+use crate::sources::{self, SourceKind};
 use crate::sync::reconcile::{
     self, ActionKind, Outcome, Plan, PlannedRemoval, ReturnedInvite, ReturnedOptions, ReturnedPlan, ReturnedRemoval,
     ReturnedRoleChange, ReturnedSafetyStop, ReturnedTeamUpdate, SkipKind, Skipped, Strategy,
@@ -19,6 +20,34 @@ impl wit::Guest for Component {
         with_client(settings, |client| {
             let parsed = from_wit_options(&options).validate()?;
             let (plan, sso) = crate::sync::plan_snapshot(client, snapshot.into_bytes(), &parsed)?;
+            Ok(to_wit_plan(plan, sso, options))
+        })
+    }
+
+    fn plan_from_source(
+        settings: wit_types::Settings,
+        source: wit::DirectorySource,
+        options: wit::PlanOptions,
+    ) -> Result<wit::SyncPlan, wit_types::Error> {
+        let allow_http = settings.allow_insecure_http;
+        with_client(settings, |client| {
+            let parsed = from_wit_options(&options).validate()?;
+            let kind = match source.kind {
+                wit::SourceKind::Google => SourceKind::Google,
+                wit::SourceKind::Entra => SourceKind::Entra,
+                wit::SourceKind::Okta => SourceKind::Okta,
+            };
+            let rules = reconcile::Rules::parse(source.rules.as_bytes())?;
+            let config = source.config;
+            let lookup = |name: &str| {
+                config.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).or_else(|| super::env(name))
+            };
+            let allow_http = allow_http.unwrap_or_else(|| {
+                lookup(crate::settings::ENV_ALLOW_INSECURE_HTTP)
+                    .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+            });
+            let source = sources::Source::resolve(kind, lookup, allow_http)?;
+            let (plan, sso) = sources::plan_from_source(client, &source, rules, &parsed)?;
             Ok(to_wit_plan(plan, sso, options))
         })
     }

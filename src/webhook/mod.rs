@@ -127,7 +127,7 @@ pub fn respond<I: Io>(
         Route::Health => health_reply(),
         Route::OktaVerification { challenge } => verification_reply(&challenge),
         Route::Events => apply_events(&body, config, env, io),
-        Route::Reconcile { apply, options } => run_reconcile(body, apply, &options, config, env, io),
+        Route::Reconcile { apply, options, source } => run_reconcile(body, apply, &options, source, config, env, io),
         Route::Scim(request) => serve_scim(&request, &body, config, env, io),
     }
 }
@@ -178,18 +178,33 @@ fn run_reconcile<I: Io>(
     body: Vec<u8>,
     apply: bool,
     options: &Options,
+    source: Option<crate::sources::SourceKind>,
     config: &Config,
     env: impl Fn(&str) -> Option<String>,
     io: I,
 ) -> Reply {
-    let settings = match Config::settings_within(config.reconcile_deadline, env) {
+    let settings = match Config::settings_within(config.reconcile_deadline, &env) {
         Ok(settings) => settings,
+        Err(error) => return Reply::misconfigured(&error),
+    };
+    // The source's settings are the service's environment, like GitBook's:
+    // a missing one is the service's configuration, not the caller's input.
+    let allow_http =
+        env(crate::settings::ENV_ALLOW_INSECURE_HTTP).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+    let source = match source.map(|kind| crate::sources::Source::resolve(kind, &env, allow_http)).transpose() {
+        Ok(source) => source,
         Err(error) => return Reply::misconfigured(&error),
     };
     let mut client = Client::new(&settings, io);
     let end = client.now().saturating_add(config.reconcile_deadline);
     client.limit_until(end);
-    let (plan, sso) = match crate::sync::plan_snapshot(&mut client, body, options) {
+    let planned = match &source {
+        None => crate::sync::plan_snapshot(&mut client, body, options),
+        // The body is the rules.
+        Some(source) => crate::sync::reconcile::Rules::parse(&body)
+            .and_then(|rules| crate::sources::plan_from_source(&mut client, source, rules, options)),
+    };
+    let (plan, sso) = match planned {
         Ok(planned) => planned,
         Err(error) => return Reply::failed(&error),
     };

@@ -3,17 +3,21 @@
 use super::query;
 use super::reply::Reply;
 use crate::error::Error;
+use crate::sources::SourceKind;
 use crate::sync::reconcile::{Options, Plan, Report, Strategy};
 use crate::validate::printable;
 use serde_json::{json, Value};
 
 /// Whether to apply, and the reconcile options, from the query string:
 /// `apply`, `strategy` (`push`|`sync`), `maxRemovals`, `maxRemovalPercent`,
-/// `allowMassRemoval`, each at most once, percent-decoded.
-pub(super) fn query_options(query: &str) -> Result<(bool, Options), Reply> {
+/// `allowMassRemoval`, `source` (`google`|`entra`|`okta`: the body is then
+/// the rules, and the directory is read with the service's environment),
+/// each at most once, percent-decoded.
+pub(super) fn query_options(query: &str) -> Result<(bool, Options, Option<SourceKind>), Reply> {
     let bad = |message: String| Reply::error(400, message);
     let mut options = Options::default();
     let mut apply = false;
+    let mut source = None;
     let flag = |name: &str, value: &str| match value {
         "" | "1" | "true" => Ok(true),
         "0" | "false" => Ok(false),
@@ -23,6 +27,7 @@ pub(super) fn query_options(query: &str) -> Result<(bool, Options), Reply> {
     for (name, value) in query::parse(query).map_err(|m| bad(format!("invalid query: {m}")))? {
         match name.as_str() {
             "apply" => apply = flag(&name, &value)?,
+            "source" if source.is_none() => source = Some(SourceKind::parse("source", &value).map_err(invalid)?),
             "allowMassRemoval" => options.allow_mass_removal = flag(&name, &value)?,
             "strategy" => options.strategy = Strategy::parse("strategy", &value).map_err(invalid)?,
             "maxRemovals" => {
@@ -34,13 +39,13 @@ pub(super) fn query_options(query: &str) -> Result<(bool, Options), Reply> {
             other => {
                 return Err(bad(format!(
                     "unknown parameter {}; /reconcile takes apply, strategy, maxRemovals, maxRemovalPercent, \
-                     allowMassRemoval",
+                     allowMassRemoval, source",
                     printable(other)
                 )))
             }
         }
     }
-    Ok((apply, options))
+    Ok((apply, options, source))
 }
 
 /// The reply to a reconcile: the plan, and the report when applied. 200

@@ -30,7 +30,7 @@ pub enum Route {
     Health,
     /// `POST /reconcile`: plan against the body's snapshot; apply it too
     /// when `apply` is set (`?apply=true`).
-    Reconcile { apply: bool, options: Options },
+    Reconcile { apply: bool, options: Options, source: Option<crate::sources::SourceKind> },
     /// A SCIM request under `/scim/v2`, authenticated with `SCIM_TOKEN`.
     Scim(scim::Request),
 }
@@ -84,8 +84,8 @@ pub fn route(head: &Head, config: &Config) -> Result<Route, Reply> {
                 return Err(method_not_allowed("POST"));
             }
             authenticate(head, config)?;
-            let (apply, options) = query_options(head.query())?;
-            Ok(Route::Reconcile { apply, options })
+            let (apply, options, source) = query_options(head.query())?;
+            Ok(Route::Reconcile { apply, options, source })
         }
         path => match scim_path(path) {
             Some(rest) => scim_route(head, config, rest),

@@ -539,7 +539,7 @@ fn the_reconcile_query_is_percent_decoded_and_a_repeated_key_is_refused() {
         &[("authorization", SECRET)],
         &config(),
     );
-    let Ok(Route::Reconcile { apply, options }) = route else { panic!("{route:?}") };
+    let Ok(Route::Reconcile { apply, options, .. }) = route else { panic!("{route:?}") };
     assert!(apply);
     assert_eq!((options.strategy, options.max_removal_percent), (crate::sync::reconcile::Strategy::Sync, 2.5));
 
@@ -587,7 +587,7 @@ mod respond {
         let mut io = ScriptedIo::new([answer(200, r#"{"items":[],"count":0}"#)]);
         // GitBook would answer at 10 ms; the budget ends at 5.
         io.deadline = config.reconcile_deadline;
-        let route = Route::Reconcile { apply: false, options: Default::default() };
+        let route = Route::Reconcile { apply: false, options: Default::default(), source: None };
         let reply = respond(route, br#"{"users": []}"#.to_vec(), &config, gitbook_env, &mut io);
         assert_eq!(reply.status, 504, "{reply:?}");
         assert_eq!(reply.body["error"]["cause"]["kind"], "deadline-exceeded");
@@ -609,7 +609,7 @@ mod respond {
     fn reconcile_errors_carry_the_one_error_encoding_with_the_status_of_whose_fault_it_is() {
         let mut io = ScriptedIo::new([]);
         let bad = respond(
-            Route::Reconcile { apply: false, options: Default::default() },
+            Route::Reconcile { apply: false, options: Default::default(), source: None },
             b"{".to_vec(),
             &config(),
             gitbook_env,
@@ -622,7 +622,7 @@ mod respond {
 
         let mut io = ScriptedIo::new([answer(401, r#"{"error":{"code":401,"message":"no access"}}"#)]);
         let upstream = respond(
-            Route::Reconcile { apply: false, options: Default::default() },
+            Route::Reconcile { apply: false, options: Default::default(), source: None },
             br#"{"users":[]}"#.to_vec(),
             &config(),
             gitbook_env,
@@ -632,5 +632,52 @@ mod respond {
         assert_eq!(upstream.body["error"]["cause"]["kind"], "unauthorized");
         assert_eq!(upstream.body["error"]["cause"]["message"], "no access");
         assert_eq!(io.sent.len(), 1, "a 401 is not retried");
+    }
+
+    fn okta_env(name: &str) -> Option<String> {
+        match name {
+            "OKTA_ORG_URL" => Some("https://acme.okta.test".into()),
+            "OKTA_API_TOKEN" => Some("00okta_SECRET".into()),
+            other => gitbook_env(other),
+        }
+    }
+
+    #[test]
+    fn reconcile_with_a_source_reads_the_directory_with_the_services_settings() {
+        let route = route_of("POST", "/reconcile?source=okta&apply", &[("authorization", SECRET)], &config());
+        let Ok(Route::Reconcile { source, apply, .. }) = route else { panic!("{route:?}") };
+        assert_eq!((source, apply), (Some(crate::sources::SourceKind::Okta), true));
+        let bad = route_of("POST", "/reconcile?source=ldap", &[("authorization", SECRET)], &config()).unwrap_err();
+        assert_eq!(bad.status, 400);
+
+        // A refused token: 502 naming Okta, nothing sent to GitBook.
+        let refused = r#"{"errorCode":"E0000011","errorSummary":"Invalid token provided"}"#;
+        let mut io = ScriptedIo::new([answer(401, refused), answer(401, refused)]);
+        let source = Some(crate::sources::SourceKind::Okta);
+        let rules = br#"{"groupTeams": {"eng": "Engineering"}}"#.to_vec();
+        let reply = respond(
+            Route::Reconcile { apply: true, options: Default::default(), source },
+            rules.clone(),
+            &config(),
+            okta_env,
+            &mut io,
+        );
+        assert_eq!(reply.status, 502, "{reply:?}");
+        assert!(message(&reply).contains("Okta refused the credentials"), "{reply:?}");
+        assert!(!format!("{reply:?}").contains("00okta_SECRET"));
+        assert!(io.sent.iter().all(|r| r.url.starts_with("https://acme.okta.test/")));
+
+        // No token configured: the service is misconfigured; nothing is sent.
+        let mut io = ScriptedIo::new([]);
+        let reply = respond(
+            Route::Reconcile { apply: false, options: Default::default(), source },
+            rules,
+            &config(),
+            |name| if name == "OKTA_API_TOKEN" { None } else { okta_env(name) },
+            &mut io,
+        );
+        assert_eq!(reply.status, 500, "{reply:?}");
+        assert!(message(&reply).contains("OKTA_API_TOKEN"), "{reply:?}");
+        assert!(io.sent.is_empty());
     }
 }

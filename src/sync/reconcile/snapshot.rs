@@ -399,3 +399,48 @@ impl Rules {
         keys
     }
 }
+
+impl Rules {
+    /// Parses a rules document: the `rules` object of the snapshot format
+    /// on its own (what a directory source is given beside its settings).
+    pub fn parse(body: &[u8]) -> Result<Rules, Error> {
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| Error::invalid("rules", format!("is not valid JSON: {e}")))?;
+        parse_rules(&value)
+    }
+
+    /// The rules in the snapshot format, every field written out.
+    pub fn to_json(&self) -> Value {
+        let mut rules = serde_json::json!({
+            "groupTeams": self.group_teams.iter().map(|(g, t)| (g.clone(), Value::from(t.as_str()))).collect::<serde_json::Map<_, _>>(),
+            "groupRoles": self.group_roles.iter().map(|(g, r)| (g.clone(), Value::from(crate::role::role_or_guest_name(*r)))).collect::<serde_json::Map<_, _>>(),
+            "defaultRole": crate::role::role_or_guest_name(self.default_role),
+            "protected": self.protected.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+            "manageAdmins": self.manage_admins,
+            "sso": self.sso,
+        });
+        if let Some(scope) = &self.scope {
+            rules["scope"] = serde_json::json!({ "groups": scope });
+        }
+        rules
+    }
+}
+
+impl Snapshot {
+    /// The snapshot in its own format: [`Snapshot::parse`] of the output
+    /// gives the same snapshot back. `--dump-snapshot` prints this.
+    pub fn to_json(&self) -> Value {
+        let users: Vec<Value> = self
+            .users
+            .iter()
+            .map(|u| {
+                let mut user = serde_json::json!({ "email": u.email.as_str(), "groups": u.groups });
+                if let Some(role) = u.role {
+                    user["role"] = Value::from(crate::role::role_or_guest_name(role));
+                }
+                user
+            })
+            .collect();
+        serde_json::json!({ "users": users, "rules": self.rules.to_json() })
+    }
+}
