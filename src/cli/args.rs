@@ -36,6 +36,8 @@ pub struct Options {
     pub allow_insecure_http: bool,
     pub json: bool,
     pub progress: bool,
+    /// `--log json`: request and audit lines on stderr.
+    pub log_json: bool,
     pub retry: Option<RetryPolicy>,
     pub timeout: Option<Duration>,
     pub concurrency: Option<u32>,
@@ -53,6 +55,25 @@ pub enum Command {
     SetSso { user_id: String },
     Apply { source: Source, role: Option<Role>, sso: bool },
     Sync { source: Source, execute: bool, options: PlanOptions },
+}
+
+impl Command {
+    /// The command as its log line names it (the `route` field).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Invite { .. } => "invite",
+            Command::Remove { .. } => "remove",
+            Command::Team { .. } => "team",
+            Command::List { .. } => "members list",
+            Command::Get { .. } => "members get",
+            Command::Find { .. } => "members find",
+            Command::SetRole { .. } => "members set-role",
+            Command::SetSso { .. } => "members set-sso",
+            Command::Apply { .. } => "apply",
+            Command::Sync { execute: false, .. } => "sync",
+            Command::Sync { execute: true, .. } => "sync --apply",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +118,8 @@ Options (every command):
   --allow-insecure-http    accept a plain http:// API URL (local stand-ins only)
   --json                   print one JSON document instead of text
   --progress               show progress on stderr (on by default when stderr is a terminal)
+  --log json               also write JSON log lines (a request line, an audit line per
+                           change) to stderr  [on when GITBOOK_LOG is set]
   --max-attempts <n>       attempts per request, retries included   [5]
   --max-wait <seconds>     longest wait between attempts            [30]
   --deadline <seconds>     time limit per operation                 [120]
@@ -244,6 +267,10 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             "--allow-insecure-http" => options.allow_insecure_http = true,
             "--json" => options.json = true,
             "--progress" => options.progress = true,
+            "--log" => match value_of(name)?.as_str() {
+                "json" => options.log_json = true,
+                other => return Err(usage(format!("--log takes json, not {other:?}"), MAIN_HELP)),
+            },
             "--max-attempts" => {
                 let attempts = number(name, &value_of(name)?)?;
                 if !(1..=100).contains(&attempts) {

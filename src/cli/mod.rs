@@ -15,6 +15,7 @@ use crate::events::generic;
 use crate::gitbook::ops::{Invite, MemberFilter};
 use crate::gitbook::Client;
 use crate::io::Io;
+use crate::observe::{self, Finished, Log, LogConfig, Observed, Sink, Via};
 use crate::sync::events::{self, JoinDefaults, Status};
 use crate::sync::reconcile;
 use crate::validate::TeamTitle;
@@ -39,8 +40,17 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
-/// Runs the command line `args` (without the program name).
-pub fn run<I: Io>(args: &[String], env: impl Fn(&str) -> Option<String>, io: I, console: &mut impl Console) -> u8 {
+/// Runs the command line `args` (without the program name). With `--log
+/// json` or `GITBOOK_LOG` set, the request line and the audit lines of the
+/// run also go to `log` ([`crate::observe`]); the human output is the same.
+pub fn run<I: Io>(
+    args: &[String],
+    env: impl Fn(&str) -> Option<String>,
+    mut io: I,
+    console: &mut impl Console,
+    log: &mut dyn Sink,
+) -> u8 {
+    let started = io.monotonic();
     let invocation = match args::parse(args) {
         Ok(Parsed::Help(text)) => {
             console.out(text);
@@ -57,10 +67,44 @@ pub fn run<I: Io>(args: &[String], env: impl Fn(&str) -> Option<String>, io: I, 
         }
     };
     let json = invocation.options.json;
-    let result = invocation.options.raw_settings().resolve(env).and_then(|settings| {
-        let mut client = Client::new(&settings, io);
+    let logging = invocation.options.log_json || env(observe::ENV_LOG).is_some_and(|v| !v.trim().is_empty());
+    let config = match logging.then(|| LogConfig::from_env(&env)).transpose() {
+        Ok(config) => config.unwrap_or_else(LogConfig::off),
+        Err(error) => {
+            console.err(&format!("error: {error}\n"));
+            return EXIT_USAGE;
+        }
+    };
+    let mut log = Log::new(config, Via::Cli, observe::new_request_id(&mut io), log);
+    if let Some(token) = &invocation.options.token {
+        log.config.add_secret(token);
+    }
+    let result = invocation.options.raw_settings().resolve(&env).and_then(|settings| {
+        let mut client = Client::new(&settings, Observed { io: &mut io, log: &mut log });
         execute(&mut client, &invocation, console)
     });
+    let outcome = match &result {
+        Ok(EXIT_OK) => "ok".to_owned(),
+        Ok(_) => "finished with failures; the output lists them".to_owned(),
+        Err(error) => error.to_string(),
+    };
+    let code = report(result, json, console);
+    let duration = io.monotonic().saturating_sub(started);
+    let finished = Finished {
+        method: None,
+        route: invocation.command.name(),
+        status: None,
+        exit_code: Some(code),
+        failed: code != EXIT_OK,
+        duration,
+        outcome: &outcome,
+    };
+    log.finish(io.unix_time(), &finished);
+    code
+}
+
+/// Prints a failed run's error; the exit code either way.
+fn report(result: Result<u8, Error>, json: bool, console: &mut impl Console) -> u8 {
     match result {
         Ok(code) => code,
         Err(error) => {

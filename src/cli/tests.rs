@@ -42,7 +42,7 @@ fn cli(line: &str, answers: Vec<Answer>, stdin: &str) -> (u8, Captured, Scripted
     let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
     let mut io = ScriptedIo::new(answers);
     let mut console = Captured { stdin: stdin.as_bytes().to_vec(), ..Captured::default() };
-    let code = run(&args, env, &mut io, &mut console);
+    let code = run(&args, env, &mut io, &mut console, &mut Vec::<String>::new());
     assert!(!console.out.contains(TOKEN) && !console.err.contains(TOKEN));
     (code, console, io)
 }
@@ -64,7 +64,13 @@ fn a_missing_token_is_a_usage_error_naming_the_variable() {
     let args = vec!["members".to_string(), "list".into()];
     let mut io = ScriptedIo::new([]);
     let mut console = Captured::default();
-    let code = run(&args, |name| (name == "GITBOOK_ORG").then(|| "acme".to_string()), &mut io, &mut console);
+    let code = run(
+        &args,
+        |name| (name == "GITBOOK_ORG").then(|| "acme".to_string()),
+        &mut io,
+        &mut console,
+        &mut Vec::<String>::new(),
+    );
     assert_eq!(code, EXIT_USAGE);
     assert!(console.err.contains("GITBOOK_TOKEN"), "{}", console.err);
     assert!(io.sent.is_empty());
@@ -214,7 +220,7 @@ fn a_blank_value_is_refused_rather_than_falling_back_to_the_environment() {
         let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
         let mut io = ScriptedIo::new([json(200, r#"{"items":[]}"#)]);
         let mut console = Captured::default();
-        let code = run(&args, env, &mut io, &mut console);
+        let code = run(&args, env, &mut io, &mut console, &mut Vec::<String>::new());
         assert_eq!(code, EXIT_USAGE, "{args:?}");
         assert!(console.err.starts_with(&format!("error: {flag} needs a value, not a blank one\n")), "{}", console.err);
         assert!(io.sent.is_empty(), "{args:?}");

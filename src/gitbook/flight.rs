@@ -21,7 +21,7 @@ use super::throttle::Admit;
 use crate::error::{Error, FailureKind};
 use crate::gitbook::model::error_message;
 use crate::http::{Request, Response};
-use crate::io::{Io, Ticket, TransportError, TransportErrorKind};
+use crate::io::{End, Io, Note, Ticket, TransportError, TransportErrorKind};
 use crate::settings::Settings;
 use crate::validate::printable;
 use std::time::Duration;
@@ -118,16 +118,17 @@ impl<I: Io> Client<'_, I> {
                     Ok(false) if !stop => slots[i].as_mut().expect("due").stage = Stage::Ready,
                     Ok(false) => {
                         let slot = slots[i].take().expect("due");
-                        lanes[i].land(settings, Err(self.give_up(&slot, None)));
+                        let error = self.give_up(&slot, None);
+                        self.land(&mut *lanes[i], slot, Err(error));
                     }
                     Ok(true) => {
-                        slots[i] = None;
-                        lanes[i].land(settings, Ok(Landing::Settled));
+                        let slot = slots[i].take().expect("due");
+                        self.land(&mut *lanes[i], slot, Ok(Landing::Settled));
                     }
                     Err(error) => {
                         stop |= stops_the_run(&error);
-                        slots[i] = None;
-                        lanes[i].land(settings, Err(error));
+                        let slot = slots[i].take().expect("due");
+                        self.land(&mut *lanes[i], slot, Err(error));
                     }
                 }
             }
@@ -149,7 +150,8 @@ impl<I: Io> Client<'_, I> {
                 if stop || (slot.attempts > 0 && elapsed >= settings.retry.deadline) {
                     // A repeat that can no longer be made: its last failure stands.
                     let slot = slots[i].take().expect("ready");
-                    lanes[i].land(settings, Err(self.give_up(&slot, Some(elapsed))));
+                    let error = self.give_up(&slot, Some(elapsed));
+                    self.land(&mut *lanes[i], slot, Err(error));
                     continue;
                 }
                 if self.in_flight >= cap {
@@ -227,9 +229,10 @@ impl<I: Io> Client<'_, I> {
             let unix = self.io.unix_time();
             let attempt = match classify(result, unix) {
                 Ok(response) => {
+                    self.io.observe(&answered(ticket, slot, Some(response.status), None, None));
                     let attempts = slot.attempts;
-                    slots[i] = None;
-                    lanes[i].land(settings, Ok(Landing::Answered { response, attempts, elapsed }));
+                    let slot = slots[i].take().expect("in flight");
+                    self.land(&mut *lanes[i], slot, Ok(Landing::Answered { response, attempts, elapsed }));
                     continue;
                 }
                 Err(attempt) => attempt,
@@ -237,6 +240,11 @@ impl<I: Io> Client<'_, I> {
             let random = self.io.random();
             let decision =
                 retry::decide(&settings.retry, slot.attempts, elapsed, attempt.retryable, attempt.server_wait, random);
+            let retry_in = match decision {
+                Decision::Retry(wait) if !stop => Some(wait),
+                _ => None,
+            };
+            self.io.observe(&answered(ticket, slot, attempt.status, Some(&attempt.message), retry_in));
             slot.last = Some(attempt);
             match decision {
                 Decision::Retry(wait) if !stop => slot.stage = Stage::Backoff(now + wait),
@@ -244,10 +252,27 @@ impl<I: Io> Client<'_, I> {
                     let slot = slots[i].take().expect("in flight");
                     let error = self.give_up(&slot, Some(elapsed));
                     stop |= stops_the_run(&error);
-                    lanes[i].land(settings, Err(error));
+                    self.land(&mut *lanes[i], slot, Err(error));
                 }
             }
         }
+    }
+
+    /// Hands a flight's end to its lane, after telling the `Io` (for the
+    /// audit log) how the operation ended.
+    fn land(&mut self, lane: &mut dyn Lane<I>, slot: Slot, landing: Result<Landing, Error>) {
+        let now = self.io.monotonic();
+        let elapsed = now.saturating_sub(slot.started.unwrap_or(now));
+        let end = match &landing {
+            Ok(Landing::Answered { response, .. }) => End::Answered(response.status),
+            Ok(Landing::Settled) => End::Settled,
+            Err(error) => {
+                End::Failed { error, unknown: slot.last.as_ref().is_some_and(Attempt::may_have_taken_effect) }
+            }
+        };
+        let (operation, request) = (slot.flight.operation, &slot.flight.request);
+        self.io.observe(&Note::Landed { operation, request, attempts: slot.attempts, elapsed, end });
+        lane.land(self.settings, landing);
     }
 
     /// The error a flight ends with: its last failed attempt.
@@ -267,6 +292,27 @@ impl<I: Io> Client<'_, I> {
             elapsed,
             attempt.server_wait,
         )
+    }
+}
+
+/// The note for one answered attempt of a slot's flight.
+fn answered<'a>(
+    ticket: Ticket,
+    slot: &'a Slot,
+    status: Option<u16>,
+    failure: Option<&'a str>,
+    retry_in: Option<Duration>,
+) -> Note<'a> {
+    let (operation, request) = (slot.flight.operation, &slot.flight.request);
+    Note::Answered { ticket, operation, request, attempt: slot.attempts, status, failure, retry_in }
+}
+
+impl Attempt {
+    /// Whether GitBook may have done what the request asked although no
+    /// success came back: the request may have arrived (a timeout, a
+    /// dropped connection) or been half-processed (a 5xx).
+    fn may_have_taken_effect(&self) -> bool {
+        matches!(self.kind, FailureKind::Transport | FailureKind::ServerError)
     }
 }
 

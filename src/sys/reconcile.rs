@@ -16,7 +16,7 @@ impl wit::Guest for Component {
         snapshot: String,
         options: wit::PlanOptions,
     ) -> Result<wit::SyncPlan, wit_types::Error> {
-        with_client(settings, |client| {
+        with_client("reconcile.plan", settings, |client| {
             let parsed = from_wit_options(&options).validate()?;
             let (plan, sso) = crate::sync::plan_snapshot(client, snapshot.into_bytes(), &parsed)?;
             Ok(to_wit_plan(plan, sso, options))
@@ -24,7 +24,7 @@ impl wit::Guest for Component {
     }
 
     fn apply(settings: wit_types::Settings, plan: wit::SyncPlan) -> Result<wit::SyncReport, wit_types::Error> {
-        with_client(settings, |client| {
+        with_client("reconcile.apply", settings, |client| {
             let (plan, sso) = from_wit_plan(plan).validate()?;
             let report = reconcile::apply(client, &plan, sso)?;
             Ok(wit::SyncReport {
