@@ -448,3 +448,39 @@ fn healthz_answers_from_the_configuration_without_calling_gitbook_or_needing_a_t
     let lines = server.lines_until("probe-2");
     assert_eq!(request_line(&lines, "probe-2")["outcome"], "configuration incomplete: GITBOOK_TOKEN, GITBOOK_LOG");
 }
+
+mod common;
+
+#[test]
+fn a_wit_call_writes_its_request_line_and_an_audit_line_per_change_to_stderr() {
+    use host_test::bindings::exports::gitbook::directory_sync::types::{InviteRequest, Removal, Role as WitRole};
+    let world = common::World::sample();
+    let invite = InviteRequest { emails: vec!["nia@acme.test".into()], with_roles: vec![], role: Some(WitRole::Read), sso: true };
+    let (result, output) =
+        world.host.call(|store, client| client.call_invite(store, &world.settings, &invite)).unwrap();
+    result.unwrap();
+    let bob = world.member_id("bob@acme.test");
+    let (removal, removed) =
+        world.host.call(|store, client| client.call_remove_member(store, &world.settings, &bob)).unwrap();
+    assert_eq!(removal.unwrap(), Removal::Deleted);
+
+    let stderr = format!("{}{}", output.stderr, removed.stderr);
+    assert!(!stderr.contains(common::TOKEN), "{stderr}");
+    let lines: Vec<Value> = stderr.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let summary: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| (l["type"].as_str().unwrap().to_owned(), l["change"].as_str().or(l["route"].as_str()).unwrap().to_owned()))
+        .collect();
+    let expected = [("change", "invite-users"), ("request", "client.invite"), ("change", "remove-member"), ("request", "client.remove-member")];
+    assert_eq!(summary, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
+    assert!(lines.iter().all(|l| l["via"] == "wit"));
+    assert_eq!(lines[2]["status"], 205);
+    let writes: Vec<(String, String)> =
+        world.requests().into_iter().filter(|r| r.method != "GET").map(|r| (r.method, r.path)).collect();
+    let audited: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l["type"] == "change")
+        .map(|l| (l["method"].as_str().unwrap().to_owned(), l["path"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(audited, writes);
+}

@@ -2,6 +2,7 @@
 
 use super::{run, Console, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::gitbook::fake::{json, Answer, ScriptedIo};
+use serde_json::{json, Value};
 
 #[derive(Default)]
 struct Captured {
@@ -246,4 +247,54 @@ fn a_double_dash_ends_the_options() {
 
     let (code, _, io) = cli("members list --", vec![json(200, r#"{"items":[]}"#)], "");
     assert_eq!((code, requests(&io).len()), (EXIT_OK, 1));
+}
+
+/// Runs `line` with `--log json` support: the human output, and the log lines.
+fn cli_logged(line: &str, answers: Vec<Answer>, env: impl Fn(&str) -> Option<String>) -> (u8, Captured, Vec<Value>) {
+    let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    let mut io = ScriptedIo::new(answers);
+    let mut console = Captured::default();
+    let mut lines: Vec<String> = Vec::new();
+    let code = run(&args, env, &mut io, &mut console, &mut lines);
+    for line in &lines {
+        assert!(!line.contains(TOKEN) && !line.contains("--token-value"), "{line}");
+    }
+    (code, console, lines.iter().map(|l| serde_json::from_str(l).expect("a JSON line")).collect())
+}
+
+#[test]
+fn log_json_adds_a_request_line_and_an_audit_line_per_change_and_keeps_the_human_output() {
+    let (code, plain, none) = cli_logged("remove u1", vec![json(205, "")], env);
+    assert_eq!((code, none.len()), (EXIT_OK, 0), "no lines unless asked");
+    let (code, console, lines) = cli_logged("--log json remove u1", vec![json(205, "")], env);
+    assert_eq!(code, EXIT_OK);
+    assert_eq!(console.out, plain.out, "the human output is the same");
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["change", "request"]);
+    assert_eq!(lines[0]["change"], "remove-member");
+    assert_eq!((lines[0]["status"].clone(), lines[0]["via"].clone()), (json!(205), json!("cli")));
+    assert_eq!(lines[1]["route"], "remove");
+    assert_eq!((lines[1]["exitCode"].clone(), lines[1]["changes"].clone()), (json!(0), json!(1)));
+    assert_eq!(lines[0]["requestId"], lines[1]["requestId"]);
+}
+
+#[test]
+fn gitbook_log_alone_turns_the_lines_on_and_a_token_given_as_an_option_stays_out() {
+    let with_level = |name: &str| match name {
+        "GITBOOK_LOG" => Some("debug".to_string()),
+        "GITBOOK_ORG" => Some("acme".to_string()),
+        _ => None,
+    };
+    let (code, _, lines) =
+        cli_logged("remove u1 --token gb_cli_--token-value", vec![json(500, "{}"), json(205, "")], with_level);
+    assert_eq!(code, EXIT_OK);
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["gitbook", "gitbook", "change", "request"]);
+    assert_eq!(lines[2]["attempts"], 2);
+    assert_eq!(lines[3]["gitbookRetries"], 1);
+
+    let bad = |name: &str| (name == "GITBOOK_LOG").then(|| "chatty".to_string());
+    let (code, console, _) = cli_logged("remove u1", vec![], bad);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(console.err.contains("GITBOOK_LOG"), "{}", console.err);
 }
