@@ -28,9 +28,9 @@ use std::collections::BTreeSet;
 
 /// The interfaces whose functions an engine runs as activities.
 const INTERFACES: [&str; 3] = [
-    "gitbook:directory-sync/client@0.2.0",
-    "gitbook:directory-sync/reconcile@0.2.0",
-    "gitbook:directory-sync/events@0.2.0",
+    "gitbook:directory-sync/client@0.3.0",
+    "gitbook:directory-sync/reconcile@0.3.0",
+    "gitbook:directory-sync/events@0.3.0",
 ];
 
 /// Every function of an exported interface, by name.

@@ -28,7 +28,7 @@ use wasmtime::component::{Component, ComponentType, Lift, Linker, Lower};
 use wasmtime::{Engine, Store};
 
 const GUIDE: &str = "gitbook:directory-sync-guide/guide@0.1.0";
-const CLIENT: &str = "gitbook:directory-sync/client@0.2.0";
+const CLIENT: &str = "gitbook:directory-sync/client@0.3.0";
 const SUPPORT: &str = "obelisk:workflow/workflow-support@6.0.0";
 const EMAIL: &str = "dana@acme.test";
 
@@ -325,5 +325,5 @@ fn the_workflow_imports_only_the_client_and_sleep_and_no_wasi() {
     // No WASI: Obelisk gives workflows none (they must be deterministic).
     // Only what the code calls is imported, with the type-only interfaces
     // those functions use.
-    assert_eq!(imports, ["gitbook:directory-sync/types@0.2.0", CLIENT, "obelisk:types/time@5.0.0", SUPPORT,]);
+    assert_eq!(imports, ["gitbook:directory-sync/types@0.3.0", CLIENT, "obelisk:types/time@5.0.0", SUPPORT,]);
 }

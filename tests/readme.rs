@@ -260,8 +260,7 @@ fn plans_the_snapshot_example_reading_only(seen: &Seen) {
 #[test]
 fn every_command_in_the_readme_runs_as_written() {
     let started = Instant::now();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let blocks = markdown::blocks(&readme);
+    let blocks: Vec<Block> = documents().iter().flat_map(|(file, text)| markdown::blocks(text, file)).collect();
     let scratch = Scratch::new(&blocks);
 
     let mut standin = StandIn::start(readme_org()).expect("the stand-in starts");
@@ -284,8 +283,8 @@ fn every_command_in_the_readme_runs_as_written() {
     for block in &blocks {
         assert_ne!(
             block.lang, "console",
-            "README.md:{}: write the block as ```sh with commands only, so that this test runs it",
-            block.first_line
+            "{}:{}: write the block as ```sh with commands only, so that this test runs it",
+            block.file, block.first_line
         );
         if !SHELL.contains(&block.lang.as_str()) {
             continue;
@@ -294,12 +293,17 @@ fn every_command_in_the_readme_runs_as_written() {
         standin = StandIn::start_on(readme_org(), standin_port).expect("the stand-in restarts on its port");
         for command in markdown::commands(block) {
             if let Some((_, why)) = NOT_RUN.iter().find(|(start, _)| command.text.starts_with(start)) {
-                eprintln!("README.md:{} not run: {}\n    ({why})", command.line, markdown::one_line(&command.text));
+                eprintln!(
+                    "{}:{} not run: {}\n    ({why})",
+                    command.file,
+                    command.line,
+                    markdown::one_line(&command.text)
+                );
                 not_run += 1;
                 continue;
             }
             if let Some(tool) = missing_tools.iter().find(|tool| command.text.starts_with(&format!("{tool} "))) {
-                eprintln!("README.md:{} not run: {tool} is not installed", command.line);
+                eprintln!("{}:{} not run: {tool} is not installed", command.file, command.line);
                 if let Some(i) = matched_effect(&command) {
                     matched[i] += 1;
                 }
@@ -313,21 +317,26 @@ fn every_command_in_the_readme_runs_as_written() {
     session.stop_servers();
 
     for (effect, count) in EFFECTS.iter().zip(&matched) {
-        assert_eq!(
-            *count, 1,
-            "{count} README commands contain {:?}: keep EFFECTS in step with README.md",
+        assert!(
+            *count >= 1,
+            "no command in README.md or docs/ contains {:?}: keep EFFECTS in step with the docs",
             effect.command
         );
     }
-    eprintln!("README.md: {ran} commands run, {not_run} not run, in {:.1?}", started.elapsed());
+    eprintln!("README.md and docs/: {ran} commands run, {not_run} not run, in {:.1?}", started.elapsed());
 }
 
 /// Runs one README command in the session and checks its effect.
 fn run(session: &mut Session, standin: &StandIn, command: &ShellCommand, matched: &mut [usize]) {
     let text = substitute(&command.text, session, standin);
     let shown = markdown::one_line(&text);
-    eprintln!("README.md:{} run: {shown}", command.line);
-    assert!(!text.contains('…'), "README.md:{}: a `…` is left in a command users will paste: {shown}", command.line);
+    eprintln!("{}:{} run: {shown}", command.file, command.line);
+    assert!(
+        !text.contains('…'),
+        "{}:{}: a `…` is left in a command users will paste: {shown}",
+        command.file,
+        command.line
+    );
     standin.clear_requests();
     let ran = if text.starts_with("wasmtime serve") {
         let port = listen_port(&text).expect("a server listens on 127.0.0.1");
@@ -337,7 +346,7 @@ fn run(session: &mut Session, standin: &StandIn, command: &ShellCommand, matched
     } else {
         session.run(&text)
     };
-    let place = format!("README.md:{}: {shown}\nstdout: {}\nstderr: {}", command.line, ran.stdout, ran.stderr);
+    let place = format!("{}:{}: {shown}\nstdout: {}\nstderr: {}", command.file, command.line, ran.stdout, ran.stderr);
     assert_eq!(ran.code, 0, "{place}");
     assert!(!ran.stdout.contains(TOKEN) && !ran.stderr.contains(TOKEN), "the token was printed by {place}");
     if let Some(documented) = &command.documented_output {
@@ -359,7 +368,7 @@ fn run(session: &mut Session, standin: &StandIn, command: &ShellCommand, matched
 /// The one EFFECTS entry for a command, if any.
 fn matched_effect(command: &ShellCommand) -> Option<usize> {
     let effects: Vec<usize> = (0..EFFECTS.len()).filter(|&i| command.text.contains(EFFECTS[i].command)).collect();
-    assert!(effects.len() < 2, "README.md:{}: several EFFECTS entries match this command", command.line);
+    assert!(effects.len() < 2, "{}:{}: several EFFECTS entries match this command", command.file, command.line);
     effects.first().copied()
 }
 
@@ -499,9 +508,125 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
 /// The one JSON example in the `## ` section starting with `section`, checked to parse.
 fn json_example(blocks: &[Block], section: &str) -> String {
     let examples: Vec<&Block> = blocks.iter().filter(|b| b.lang == "json" && b.section.starts_with(section)).collect();
-    assert_eq!(examples.len(), 1, "README.md has one JSON example under \"## {section}…\"");
+    assert_eq!(examples.len(), 1, "the docs have one JSON example under \"## {section}…\"");
     let text = examples[0].text();
-    serde_json::from_str::<Value>(&text)
-        .unwrap_or_else(|e| panic!("README.md:{}: the JSON example does not parse: {e}", examples[0].first_line));
+    serde_json::from_str::<Value>(&text).unwrap_or_else(|e| {
+        panic!("{}:{}: the JSON example does not parse: {e}", examples[0].file, examples[0].first_line)
+    });
     text
+}
+
+/// README.md, then every page of `docs/` in the order its index
+/// (`docs/README.md`) lists them, as (path, text). A page the index does not
+/// list is an error, so no page escapes this test.
+fn documents() -> Vec<(String, String)> {
+    let read = |path: &str| {
+        std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+    };
+    let index = read("docs/README.md");
+    let mut pages: Vec<String> = links(&index)
+        .into_iter()
+        .filter(|target| !target.contains('/') && !target.contains('#') && target.ends_with(".md"))
+        .map(|target| format!("docs/{target}"))
+        .collect();
+    pages.dedup();
+    let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/docs")).expect("docs/ exists");
+    for entry in on_disk {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if name.ends_with(".md") && name != "README.md" {
+            assert!(pages.contains(&format!("docs/{name}")), "docs/README.md does not list docs/{name}: add it");
+        }
+    }
+    let mut documents = vec![("README.md".to_string(), read("README.md")), ("docs/README.md".to_string(), index)];
+    documents.extend(pages.into_iter().map(|page| {
+        let text = read(&page);
+        (page, text)
+    }));
+    documents
+}
+
+/// The targets of the inline links `[label](target)` in a markdown text,
+/// outside code blocks and code spans.
+fn links(markdown: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut in_block = false;
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if in_block {
+            continue;
+        }
+        // Code spans hold examples, not links.
+        let prose: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+        let mut rest = prose.as_str();
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            let Some(end) = after.find(')') else { break };
+            targets.push(after[..end].to_string());
+            rest = &after[end..];
+        }
+    }
+    targets
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == ' ' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a markdown file's headings.
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut in_block = false;
+    let mut found = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+        } else if !in_block && line.starts_with('#') {
+            found.push(anchor(line.trim_start_matches('#')));
+        }
+    }
+    found
+}
+
+#[test]
+fn every_link_between_the_docs_leads_somewhere() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec!["README.md".to_string(), "CHANGELOG.md".to_string()];
+    files.extend(documents().into_iter().map(|(path, _)| path).filter(|path| path.starts_with("docs/")));
+    let mut checked = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let dir = root.join(file).parent().unwrap().to_path_buf();
+        for target in links(&text) {
+            if target.starts_with("http://") || target.starts_with("https://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (path, fragment) = target.split_once('#').map_or((target.as_str(), None), |(p, f)| (p, Some(f)));
+            let resolved = if path.is_empty() { root.join(file) } else { dir.join(path) };
+            assert!(
+                resolved.exists(),
+                "{file}: the link ({target}) leads nowhere: {} does not exist",
+                resolved.display()
+            );
+            if let Some(fragment) = fragment {
+                let page = std::fs::read_to_string(&resolved).unwrap_or_default();
+                assert!(
+                    anchors(&page).iter().any(|a| a == fragment),
+                    "{file}: the link ({target}) names a heading that {} does not have",
+                    resolved.display()
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "the docs link to each other ({checked} links checked)");
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Calls the gitbook-directory-sync component from Node.js through the typed
-// exports of `gitbook:directory-sync/client@0.2.0`, as transpiled by jco.
+// exports of `gitbook:directory-sync/client@0.3.0`, as transpiled by jco.
 //
 //   npm ci && npm run transpile     # once: ./generated/ from the built .wasm
 //   GITBOOK_API_URL=… GITBOOK_ORG=… GITBOOK_TOKEN=… \

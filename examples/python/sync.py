@@ -44,8 +44,8 @@ from wasmtime.component import (
 )
 
 DEFAULT_WASM = Path(__file__).resolve().parents[2] / "target/wasm32-wasip2/release/gitbook_directory_sync.wasm"
-CLIENT = "gitbook:directory-sync/client@0.2.0"
-RECONCILE = "gitbook:directory-sync/reconcile@0.2.0"
+CLIENT = "gitbook:directory-sync/client@0.3.0"
+RECONCILE = "gitbook:directory-sync/reconcile@0.3.0"
 
 
 class GitBookError(Exception):

@@ -194,7 +194,7 @@ Usage: sync [<snapshot.json> | -] [--plan | --apply] [--strategy push|sync]
             [--max-removals N] [--max-removal-percent P] [--allow-mass-removal]
 
 Reads GitBook's members and managed teams, compares them with a directory
-snapshot (JSON, see README) and prints the plan. Nothing changes unless
+snapshot (JSON, see docs/reconcile.md) and prints the plan. Nothing changes unless
 --apply is given; then the plan is executed and every action reported.
 
   --strategy push|sync      push (default): only add; sync: also remove and lower roles

@@ -1,12 +1,15 @@
-//! The README's fenced code blocks, and the shell commands in a block.
+//! The fenced code blocks of README.md and the docs pages, and the shell
+//! commands in a block.
 
 /// One fenced code block.
 pub struct Block {
+    /// The file it is in, relative to the repository (`docs/scim.md`).
+    pub file: String,
     /// The fence's language (`sh`, `json`…; empty for a bare fence).
     pub lang: String,
     /// The `## ` heading the block sits under (empty before the first one).
     pub section: String,
-    /// The README line number of the block's first line.
+    /// The line number of the block's first line in its file.
     pub first_line: usize,
     pub lines: Vec<String>,
 }
@@ -19,7 +22,7 @@ impl Block {
 
 /// Every fenced block, in order. `### ` and deeper headings stay within
 /// their `## ` section.
-pub fn blocks(markdown: &str) -> Vec<Block> {
+pub fn blocks(markdown: &str, file: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut section = String::new();
     let mut open: Option<Block> = None;
@@ -28,7 +31,13 @@ pub fn blocks(markdown: &str) -> Vec<Block> {
         match (&mut open, fence) {
             (None, Some(info)) => {
                 let lang = info.split_whitespace().next().unwrap_or("").to_string();
-                open = Some(Block { lang, section: section.clone(), first_line: index + 2, lines: Vec::new() });
+                open = Some(Block {
+                    file: file.to_string(),
+                    lang,
+                    section: section.clone(),
+                    first_line: index + 2,
+                    lines: Vec::new(),
+                });
             }
             (Some(_), Some(_)) => blocks.push(open.take().expect("a block is open")),
             (Some(block), None) => block.lines.push(line.to_string()),
@@ -39,13 +48,15 @@ pub fn blocks(markdown: &str) -> Vec<Block> {
             }
         }
     }
-    assert!(open.is_none(), "README.md ends inside a code block");
+    assert!(open.is_none(), "{file} ends inside a code block");
     blocks
 }
 
 /// One shell command as a user would paste it.
 pub struct ShellCommand {
-    /// The README line number where it starts.
+    /// The file it is in.
+    pub file: String,
+    /// The line number where it starts.
     pub line: usize,
     /// As written, `\` continuation lines included: what bash runs.
     pub text: String,
@@ -76,6 +87,7 @@ pub fn commands(block: &Block) -> Vec<ShellCommand> {
             continue;
         } else {
             commands.push(ShellCommand {
+                file: block.file.clone(),
                 line: block.first_line + offset,
                 text: line.clone(),
                 documented_output: None,
