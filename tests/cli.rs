@@ -466,7 +466,8 @@ fn a_scheduled_sync_apply_with_log_json_leaves_the_same_trail_as_the_service() {
         {"email": "erin@acme.test", "role": "review"}, {"email": "frank@acme.test", "role": "comment"},
         {"email": "gina@partner.test", "role": "guest"}, {"email": "zoe@acme.test", "role": "read"}
     ]});
-    let run = cli.run_with(&[], &["--allow-insecure-http", "sync", "-", "--apply", "--log", "json"], &snapshot.to_string());
+    let run =
+        cli.run_with(&[], &["--allow-insecure-http", "sync", "-", "--apply", "--log", "json"], &snapshot.to_string());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("zoe@acme.test"), "the human report is still printed: {}", run.stdout);
     let lines: Vec<Value> = run

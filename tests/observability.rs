@@ -455,7 +455,12 @@ mod common;
 fn a_wit_call_writes_its_request_line_and_an_audit_line_per_change_to_stderr() {
     use host_test::bindings::exports::gitbook::directory_sync::types::{InviteRequest, Removal, Role as WitRole};
     let world = common::World::sample();
-    let invite = InviteRequest { emails: vec!["nia@acme.test".into()], with_roles: vec![], role: Some(WitRole::Read), sso: true };
+    let invite = InviteRequest {
+        emails: vec!["nia@acme.test".into()],
+        with_roles: vec![],
+        role: Some(WitRole::Read),
+        sso: true,
+    };
     let (result, output) =
         world.host.call(|store, client| client.call_invite(store, &world.settings, &invite)).unwrap();
     result.unwrap();
@@ -469,9 +474,16 @@ fn a_wit_call_writes_its_request_line_and_an_audit_line_per_change_to_stderr() {
     let lines: Vec<Value> = stderr.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
     let summary: Vec<(String, String)> = lines
         .iter()
-        .map(|l| (l["type"].as_str().unwrap().to_owned(), l["change"].as_str().or(l["route"].as_str()).unwrap().to_owned()))
+        .map(|l| {
+            (l["type"].as_str().unwrap().to_owned(), l["change"].as_str().or(l["route"].as_str()).unwrap().to_owned())
+        })
         .collect();
-    let expected = [("change", "invite-users"), ("request", "client.invite"), ("change", "remove-member"), ("request", "client.remove-member")];
+    let expected = [
+        ("change", "invite-users"),
+        ("request", "client.invite"),
+        ("change", "remove-member"),
+        ("request", "client.remove-member"),
+    ];
     assert_eq!(summary, expected.map(|(a, b)| (a.to_owned(), b.to_owned())));
     assert!(lines.iter().all(|l| l["via"] == "wit"));
     assert_eq!(lines[2]["status"], 205);

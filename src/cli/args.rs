@@ -45,16 +45,50 @@ pub struct Options {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    Invite { emails: Vec<String>, role: Option<Role>, sso: bool },
-    Remove { target: RemoveTarget },
-    Team { team: TeamArg, add: Vec<String>, remove: Vec<String> },
-    List { role: Option<RoleFilter>, search: Option<String> },
-    Get { user_id: String },
-    Find { email: String },
-    SetRole { user_id: String, role: Option<Role> },
-    SetSso { user_id: String },
-    Apply { source: Source, role: Option<Role>, sso: bool },
-    Sync { source: Source, execute: bool, options: PlanOptions },
+    Invite {
+        emails: Vec<String>,
+        role: Option<Role>,
+        sso: bool,
+    },
+    Remove {
+        target: RemoveTarget,
+    },
+    Team {
+        team: TeamArg,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    List {
+        role: Option<RoleFilter>,
+        search: Option<String>,
+    },
+    Get {
+        user_id: String,
+    },
+    Find {
+        email: String,
+    },
+    SetRole {
+        user_id: String,
+        role: Option<Role>,
+    },
+    SetSso {
+        user_id: String,
+    },
+    Apply {
+        source: Source,
+        role: Option<Role>,
+        sso: bool,
+    },
+    Sync {
+        source: Source,
+        execute: bool,
+        options: PlanOptions,
+    },
+    /// The hash an email has in the logs (`GITBOOK_LOG_EMAILS=hash`).
+    LogHash {
+        email: String,
+    },
 }
 
 impl Command {
@@ -72,6 +106,7 @@ impl Command {
             Command::Apply { .. } => "apply",
             Command::Sync { execute: false, .. } => "sync",
             Command::Sync { execute: true, .. } => "sync --apply",
+            Command::LogHash { .. } => "log-hash",
         }
     }
 }
@@ -110,6 +145,7 @@ Commands:
   members set-sso <user-id>          make the user an SSO member
   apply [<file> | -]                 apply directory events (JSON) from a file or stdin
   sync <snapshot> [--apply]          reconcile with a directory snapshot (dry run unless --apply)
+  log-hash <email>                   the email's hash in logs with GITBOOK_LOG_EMAILS=hash
 
 Options (every command):
   --org <id>               GitBook organization ID        [env GITBOOK_ORG]
@@ -364,6 +400,13 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             Command::Team { team, add, remove }
         }
         "members" => members(operands, flags)?,
+        "log-hash" => {
+            Flags::new(flags, &[], MAIN_HELP)?;
+            match operands {
+                [email] => Command::LogHash { email: email.clone() },
+                _ => return Err(usage("log-hash needs one email", MAIN_HELP)),
+            }
+        }
         "apply" => {
             let flags = Flags::new(flags, &["--default-role", "--no-sso"], APPLY_HELP)?;
             let source = match operands {

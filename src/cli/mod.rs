@@ -67,6 +67,9 @@ pub fn run<I: Io>(
         }
     };
     let json = invocation.options.json;
+    if let Command::LogHash { email } = &invocation.command {
+        return log_hash(email, invocation.options.token.as_deref(), &env, console);
+    }
     let logging = invocation.options.log_json || env(observe::ENV_LOG).is_some_and(|v| !v.trim().is_empty());
     let config = match logging.then(|| LogConfig::from_env(&env)).transpose() {
         Ok(config) => config.unwrap_or_else(LogConfig::off),
@@ -101,6 +104,34 @@ pub fn run<I: Io>(
     };
     log.finish(io.unix_time(), &finished);
     code
+}
+
+/// Prints the hash `email` has in logs with `GITBOOK_LOG_EMAILS=hash`: under
+/// `GITBOOK_LOG_EMAILS_KEY`, else the token (`--token` or `GITBOOK_TOKEN`),
+/// as the service derives it. Sends nothing.
+fn log_hash(email: &str, token: Option<&str>, env: impl Fn(&str) -> Option<String>, console: &mut impl Console) -> u8 {
+    let email = match Email::parse("email", email) {
+        Ok(email) => email,
+        Err(error) => {
+            console.err(&format!("error: {error}\n"));
+            return EXIT_USAGE;
+        }
+    };
+    let read = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let key = read(observe::ENV_LOG_EMAILS_KEY).or_else(|| token.map(str::to_owned)).or_else(|| read("GITBOOK_TOKEN"));
+    match key {
+        Some(key) => {
+            console.out(&format!("{}\n", observe::emails::EmailKey::derive(&key).hash(email.as_str())));
+            EXIT_OK
+        }
+        None => {
+            console.err(&format!(
+                "error: set {} (or GITBOOK_TOKEN, from which the service derives the key) as the service has it\n",
+                observe::ENV_LOG_EMAILS_KEY
+            ));
+            EXIT_USAGE
+        }
+    }
 }
 
 /// Prints a failed run's error; the exit code either way.
@@ -217,6 +248,7 @@ fn execute<I: Io>(
                 return Ok(EXIT_FAILED);
             }
         }
+        Command::LogHash { .. } => unreachable!("answered before any client is made"),
         Command::Sync { source, execute, options: plan_options } => {
             let body = match source {
                 Source::Stdin => print.console.read_stdin(),

@@ -298,3 +298,13 @@ fn gitbook_log_alone_turns_the_lines_on_and_a_token_given_as_an_option_stays_out
     assert_eq!(code, EXIT_USAGE);
     assert!(console.err.contains("GITBOOK_LOG"), "{}", console.err);
 }
+
+#[test]
+fn log_hash_prints_the_hash_the_logs_use_and_sends_nothing() {
+    let (code, console, io) = cli("log-hash Ann@X.io", vec![], "");
+    assert_eq!(code, EXIT_OK);
+    assert_eq!(console.out, format!("{}\n", crate::observe::emails::EmailKey::derive(TOKEN).hash("ann@x.io")));
+    assert!(io.sent.is_empty());
+    let (code, console, _) = cli("log-hash not-an-email", vec![], "");
+    assert_eq!((code, console.err.contains("email")), (EXIT_USAGE, true));
+}

@@ -178,7 +178,12 @@ impl Drop for StandInProcess {
 /// A host serving the webhook against `standin`, with `env` added to the
 /// settings; the guest's stderr is captured in memory, as a host that
 /// forwards it to a log collector would read it.
-fn webhook_host(engine: &Engine, component: &Component, standin: &StandInProcess, env: &[(&str, &str)]) -> Result<Host> {
+fn webhook_host(
+    engine: &Engine,
+    component: &Component,
+    standin: &StandInProcess,
+    env: &[(&str, &str)],
+) -> Result<Host> {
     let mut config = HostConfig::allowing(standin.url.trim_start_matches("http://"));
     config.env = [
         ("GITBOOK_TOKEN", super::scenarios::TOKEN),
