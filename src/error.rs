@@ -27,6 +27,10 @@ pub enum FailureKind {
     ServerError,
     InvalidResponse,
     Transport,
+    /// The operation ran out of time: its deadline passed while a request
+    /// was unanswered (the request was abandoned) or before the next one
+    /// could be made.
+    DeadlineExceeded,
 }
 
 /// The facts of a failed operation, for people and for logs.
@@ -44,11 +48,30 @@ pub struct ApiFailure {
     pub elapsed_ms: u64,
     /// For rate limits: how long GitBook asked to wait.
     pub retry_after_ms: Option<u64>,
+    /// A request of this operation reached (or may have reached) GitBook
+    /// and no answer says whether it took effect: a timeout, a reset
+    /// connection, a 5xx, a request abandoned at the deadline. A report
+    /// shows such a step as `unknown`, not `failed`.
+    pub effect_unknown: bool,
 }
 
 impl Error {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Error {
         Error::InvalidInput { field: field.into(), message: message.into() }
+    }
+
+    /// This error, marked as one whose operation may have taken effect
+    /// (see [`ApiFailure::effect_unknown`]) when `unknown`.
+    pub fn unknown_if(mut self, unknown: bool) -> Error {
+        if let Error::Api(_, failure) = &mut self {
+            failure.effect_unknown |= unknown;
+        }
+        self
+    }
+
+    /// Whether the operation may have taken effect although it failed.
+    pub fn effect_unknown(&self) -> bool {
+        matches!(self, Error::Api(_, failure) if failure.effect_unknown)
     }
 
     pub fn kind(&self) -> Option<FailureKind> {
@@ -91,6 +114,7 @@ impl FailureKind {
             FailureKind::ServerError => "server-error",
             FailureKind::InvalidResponse => "invalid-response",
             FailureKind::Transport => "transport",
+            FailureKind::DeadlineExceeded => "deadline-exceeded",
         }
     }
 
@@ -106,6 +130,7 @@ impl FailureKind {
             FailureKind::ServerError => "server error",
             FailureKind::InvalidResponse => "invalid response",
             FailureKind::Transport => "transport failure",
+            FailureKind::DeadlineExceeded => "deadline exceeded",
         }
     }
 
@@ -121,6 +146,7 @@ impl FailureKind {
             FailureKind::ServerError => "GitBook is failing; run again later",
             FailureKind::InvalidResponse => "the API answered something unexpected; check the base URL",
             FailureKind::Transport => "check the network, the base URL and the host's allow-list",
+            FailureKind::DeadlineExceeded => "GitBook is slow; run again later, or raise the deadline",
         }
     }
 }
@@ -150,6 +176,9 @@ impl fmt::Display for Error {
                 if let Some(wait) = failure.retry_after_ms {
                     write!(f, "; GitBook asked to wait {:.1} s", wait as f64 / 1000.0)?;
                 }
+                if failure.effect_unknown {
+                    write!(f, "; whether GitBook carried it out is unknown")?;
+                }
                 write!(f, " ({})", kind.hint())
             }
         }
@@ -167,15 +196,21 @@ impl Error {
                 serde_json::json!({ "kind": "invalid-input", "field": field, "message": message })
             }
             Error::SafetyStop(message) => serde_json::json!({ "kind": "safety-stop", "message": message }),
-            Error::Api(kind, f) => serde_json::json!({
-                "kind": kind.code(),
-                "operation": f.operation,
-                "status": f.status,
-                "message": f.message,
-                "attempts": f.attempts,
-                "elapsedMs": f.elapsed_ms,
-                "retryAfterMs": f.retry_after_ms,
-            }),
+            Error::Api(kind, f) => {
+                let mut json = serde_json::json!({
+                    "kind": kind.code(),
+                    "operation": f.operation,
+                    "status": f.status,
+                    "message": f.message,
+                    "attempts": f.attempts,
+                    "elapsedMs": f.elapsed_ms,
+                    "retryAfterMs": f.retry_after_ms,
+                });
+                if f.effect_unknown {
+                    json["effectUnknown"] = true.into();
+                }
+                json
+            }
         }
     }
 }
@@ -206,6 +241,7 @@ mod tests {
                 attempts: 5,
                 elapsed_ms: 62_000,
                 retry_after_ms: Some(30_000),
+                effect_unknown: false,
             },
         );
         assert_eq!(

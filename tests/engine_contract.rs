@@ -104,6 +104,7 @@ fn every_function_fails_with_the_one_error_variant_and_none_of_its_cases_is_perm
         "server-error",
         "invalid-response",
         "transport",
+        "deadline-exceeded",
         "safety-stop",
         "execution-failed",
     ];

@@ -60,6 +60,7 @@ function describeError(error) {
         "server-error": "GitBook is failing: run again later",
         "invalid-response": "check GITBOOK_API_URL",
         transport: "check the network and GITBOOK_API_URL",
+        "deadline-exceeded": "GitBook did not answer in time: run again later, or raise the deadline",
       }[tag];
       const status = val.status === undefined ? "" : ` (HTTP ${val.status})`;
       return `${tag}: ${val.operation} failed${status}: ${val.message}` +

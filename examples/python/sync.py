@@ -98,8 +98,10 @@ RateLimited = _api_error("rate-limited", "429 past the retry bounds; see details
 ServerError = _api_error("server-error", "5xx past the retry bounds.")
 InvalidResponse = _api_error("invalid-response", "A response that is not what the API specifies.")
 Transport = _api_error("transport", "No HTTP response: refused, reset, timeout, or not allowed.")
+DeadlineExceeded = _api_error("deadline-exceeded", "The deadline passed; a request sent may have taken effect.")
 ERRORS = {cls.tag: cls for cls in (InvalidInput, SafetyStop, Unauthorized, Forbidden, NotFound, Conflict,
-                                   Rejected, RateLimited, ServerError, InvalidResponse, Transport)}
+                                   Rejected, RateLimited, ServerError, InvalidResponse, Transport,
+                                   DeadlineExceeded)}
 
 
 # --- plain Python <-> wasmtime-py component values, driven by the WIT types ---
@@ -291,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
             "server-error": "GitBook is failing: run again later",
             "invalid-response": "check GITBOOK_API_URL",
             "transport": "check the network and GITBOOK_API_URL",
+            "deadline-exceeded": "GitBook did not answer in time: run again later, or raise the deadline",
         }.get(error.tag)
         print(f"{error}{f' - {hint}' if hint else ''}", file=sys.stderr)
         return 1

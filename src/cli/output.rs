@@ -237,11 +237,24 @@ impl<C: Console> Printer<'_, C> {
             Some(report) => {
                 text.push_str("Applied:\n");
                 for action in &report.actions {
-                    let mark = if action.outcome == Outcome::Ok { "ok    " } else { "FAILED" };
+                    let mark = match action.outcome {
+                        Outcome::Ok => "ok     ",
+                        Outcome::Failed => "FAILED ",
+                        // Sent; whether GitBook carried it out is not known.
+                        Outcome::Unknown => "UNKNOWN",
+                    };
                     text.push_str(&format!("  {mark} {:?} {}: {}\n", action.kind, action.target, action.detail));
                 }
                 let c = &report.counts;
-                text.push_str(&format!("{} ok, {} failed, {} not attempted\n", c.ok, c.failed, c.not_attempted));
+                let unknown = if c.unknown > 0 {
+                    format!(", {} unknown (sent, outcome not known: plan again to see)", c.unknown)
+                } else {
+                    String::new()
+                };
+                text.push_str(&format!(
+                    "{} ok, {} failed{unknown}, {} not attempted\n",
+                    c.ok, c.failed, c.not_attempted
+                ));
                 if let Some(why) = &report.stopped {
                     text.push_str(&format!("Stopped early: {why}\n"));
                 }

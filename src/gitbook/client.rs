@@ -3,14 +3,12 @@
 //! operations (every page of a list, remove by email). Every call goes
 //! through the flight driver ([`Client::run`]), alone or beside others.
 
-use crate::error::{ApiFailure, Error, FailureKind};
-use crate::gitbook::flight::Lane;
-use crate::gitbook::lanes::{Checked, One, Walk};
+use crate::error::{Error, FailureKind};
+use crate::gitbook::flight::{failure, Lane, Link};
+use crate::gitbook::lanes::{One, TeamCreation, Walk};
 use crate::gitbook::model::{EmailRemoval, InviteResult, Member, MemberPage, Page, Removal, Team};
 use crate::gitbook::ops::{self, Call, Invite, MemberFilter, MAX_PAGE_LIMIT};
-use crate::gitbook::throttle::Throttle;
-use crate::http::Response;
-use crate::io::{Io, Ticket, TransportError};
+use crate::io::Io;
 use crate::role::Role;
 use crate::settings::Settings;
 use crate::validate::TeamTitle;
@@ -21,25 +19,39 @@ use std::time::Duration;
 pub const MAX_INVITE_BATCH: usize = 1000;
 
 pub struct Client<'s, I: Io> {
-    pub(super) settings: &'s Settings,
-    pub(super) io: I,
-    /// The server's rate limit as the answers so far tell it.
-    pub(super) throttle: Throttle,
-    /// Requests started and not yet answered, over every run.
-    pub(super) in_flight: usize,
-    /// Answers that arrived while a nested run (a check before a repeat)
-    /// was waiting for its own; the run they belong to takes them from here.
-    pub(super) stash: Vec<(Ticket, Result<Response, TransportError>)>,
+    settings: &'s Settings,
+    /// The transport and what every run shares (the rate limit, the horizon).
+    link: Link<I>,
 }
 
 impl<'s, I: Io> Client<'s, I> {
     pub fn new(settings: &'s Settings, io: I) -> Self {
-        Client { settings, io, throttle: Throttle::default(), in_flight: 0, stash: Vec::new() }
+        Client { settings, link: Link::new(io) }
     }
 
     /// The I/O clock's monotonic time, for budgets that span several calls.
     pub fn now(&mut self) -> Duration {
-        self.io.monotonic()
+        self.link.io.monotonic()
+    }
+
+    /// No operation of this client may run past the monotonic time `at`
+    /// (an incoming route's budget): every lane's deadline is at most it,
+    /// so a request still unanswered then is abandoned.
+    pub fn limit_until(&mut self, at: Duration) {
+        self.link.horizon = Some(self.link.horizon.map_or(at, |h| h.min(at)));
+    }
+
+    /// Whether the time left before [`Client::limit_until`]'s limit is at
+    /// least `needed` (always, without a limit).
+    pub fn has_time(&mut self, needed: Duration) -> bool {
+        let now = self.now();
+        self.link.horizon.is_none_or(|h| h.saturating_sub(now) >= needed)
+    }
+
+    /// Runs independent lanes together, each to its end (see
+    /// [`Link::run`]).
+    pub fn run(&mut self, lanes: &mut [&mut dyn Lane]) {
+        self.link.run(self.settings, lanes);
     }
 
     /// The settings, for as long as the client's borrow of them lasts.
@@ -57,8 +69,8 @@ impl<'s, I: Io> Client<'s, I> {
     }
 
     /// Runs independent lanes together (see [`Client::run`]).
-    pub fn run_all<L: Lane<I>>(&mut self, lanes: &mut [L]) {
-        let mut lanes: Vec<&mut dyn Lane<I>> = lanes.iter_mut().map(|l| l as &mut dyn Lane<I>).collect();
+    pub fn run_all<L: Lane>(&mut self, lanes: &mut [L]) {
+        let mut lanes: Vec<&mut dyn Lane> = lanes.iter_mut().map(|l| l as &mut dyn Lane).collect();
         self.run(&mut lanes);
     }
 
@@ -233,9 +245,9 @@ impl<'s, I: Io> Client<'s, I> {
     /// team), so it is never repeated blindly: a timeout or a 5xx may come
     /// after GitBook created the team. Before each repeat the title is
     /// looked up (exact, case-insensitive), and a team found there is the
-    /// one the lost answer would have named.
+    /// one the lost answer would have named (see [`TeamCreation`]).
     pub fn create_team(&mut self, title: &TeamTitle, members: &[GitBookId]) -> Result<Team, Error> {
-        let mut lane = team_creation(self.settings, title, members);
+        let mut lane = TeamCreation::new(self.settings, title, members);
         self.run(&mut [&mut lane]);
         lane.into_result().expect("a lone flight always runs")
     }
@@ -265,42 +277,4 @@ impl<'s, I: Io> Client<'s, I> {
         })?;
         Ok(found)
     }
-}
-
-/// Team creation as a lane (see [`Client::create_team`]): before any repeat
-/// the title is looked up, and a team found there is the result.
-pub fn team_creation<'t, I: Io>(
-    settings: &Settings,
-    title: &'t TeamTitle,
-    members: &[GitBookId],
-) -> Checked<Team, impl FnMut(&mut Client<'_, I>) -> Result<Option<Team>, Error> + 't> {
-    Checked::new(ops::create_team(settings, title, members), move |client: &mut Client<'_, I>| {
-        client.find_team_by_title(title)
-    })
-}
-
-/// An operation's failure, with the token redacted from the message: a
-/// server that echoes the request must not make us print it.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn failure(
-    settings: &Settings,
-    operation: &'static str,
-    kind: FailureKind,
-    status: Option<u16>,
-    message: String,
-    attempts: u32,
-    elapsed: Duration,
-    retry_after: Option<Duration>,
-) -> Error {
-    Error::Api(
-        kind,
-        ApiFailure {
-            operation,
-            status,
-            message: settings.token.redact(&message),
-            attempts,
-            elapsed_ms: elapsed.as_millis() as u64,
-            retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
-        },
-    )
 }

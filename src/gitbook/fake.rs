@@ -4,10 +4,17 @@
 //! taken from the queue in the order requests start. Each request takes
 //! 10 ms, or the next of `delays`; requests due at the same time complete
 //! first-started-first, or last-started-first with `out_of_order`.
+//!
+//! The clock refuses (panics) to move past `deadline`, the operation's
+//! deadline the test set (the default policy's 120 s, and a second, unless
+//! changed): a
+//! client that would wait longer, for a pause or an answer, fails the
+//! test instead of hiding the stall behind a simulated jump. Each request
+//! also records the deadline it was started with; an abandoned request is
+//! recorded in `abandoned`.
 
 use crate::http::{Request, Response};
-use crate::io::{Io, Ticket, TransportError};
-use crate::settings::Timeouts;
+use crate::io::{Io, Limits, Ticket, TransportError};
 use std::collections::VecDeque;
 use std::time::Duration;
 
@@ -28,6 +35,12 @@ pub struct ScriptedIo {
     pub max_in_flight: usize,
     /// How long the next requests take, in start order (then 10 ms each).
     pub delays: VecDeque<Duration>,
+    /// The clock never goes past this monotonic time (see the module doc).
+    pub deadline: Duration,
+    /// Each request's deadline, as `sent`.
+    pub deadlines: Vec<Duration>,
+    /// Requests abandoned before their answer, by their place in `sent`.
+    pub abandoned: Vec<usize>,
     /// Started requests: when each is due, its ticket and its answer.
     in_flight: Vec<(Duration, Ticket, Answer)>,
     tickets: u64,
@@ -38,8 +51,21 @@ impl ScriptedIo {
         ScriptedIo {
             answers: answers.into_iter().collect(),
             unix_epoch_offset: Duration::from_secs(1_700_000_000),
+            // The default policy's deadline, and a second for the lanes that
+            // start their clocks after the first request.
+            deadline: crate::settings::RetryPolicy::default().deadline + Duration::from_secs(1),
             ..ScriptedIo::default()
         }
+    }
+
+    /// Moves the clock to `at`, refusing to pass the deadline.
+    fn advance(&mut self, at: Duration) {
+        assert!(
+            at <= self.deadline,
+            "the client waited until {at:?}, past the operation's deadline {:?}: a stall",
+            self.deadline
+        );
+        self.now = self.now.max(at);
     }
 }
 
@@ -59,9 +85,10 @@ pub fn with_header(answer: Answer, name: &str, value: &str) -> Answer {
 }
 
 impl Io for &mut ScriptedIo {
-    fn start(&mut self, request: &Request, _: &Timeouts, _: usize) -> Ticket {
+    fn start(&mut self, request: &Request, limits: &Limits) -> Ticket {
         self.sent.push(request.clone());
         self.started_at.push(self.now);
+        self.deadlines.push(limits.deadline);
         self.tickets += 1;
         let ticket = Ticket(self.tickets);
         let answer = self.answers.pop_front().unwrap_or_else(|| panic!("unscripted request: {request:?}"));
@@ -80,18 +107,24 @@ impl Io for &mut ScriptedIo {
             let until = until.expect("waiting for an answer with nothing in flight would block forever");
             if until > self.now {
                 self.slept.push(until - self.now);
-                self.now = until;
+                self.advance(until);
             }
             return None;
         };
         let due = self.in_flight[next].0;
         if let Some(until) = until.filter(|until| *until < due) {
-            self.now = self.now.max(until);
+            self.advance(until);
             return None;
         }
-        self.now = self.now.max(due);
+        self.advance(due);
         let (_, ticket, answer) = self.in_flight.remove(next);
         Some((ticket, answer))
+    }
+    fn abandon(&mut self, ticket: Ticket) {
+        if let Some(n) = self.in_flight.iter().position(|(_, t, _)| *t == ticket) {
+            drop(self.in_flight.remove(n));
+            self.abandoned.push(ticket.0 as usize - 1);
+        }
     }
     fn monotonic(&mut self) -> Duration {
         self.now

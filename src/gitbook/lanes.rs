@@ -1,28 +1,26 @@
-//! The lanes every caller needs: one call, one call checked before a
-//! repeat, and a walk over a list's pages. Each keeps its own result, read
-//! once the run is over.
+//! The lanes every caller needs: one call, a walk over a list's pages, and
+//! a team creation that looks before it repeats. Each keeps its own result,
+//! read once the run is over. They know the driver ([`super::flight`]) and
+//! the planned calls, never the client.
 
-use super::client::{failure, Client};
-use super::flight::{Flight, Landing, Lane};
-use super::ops::{Call, MAX_PAGE_LIMIT};
+use super::flight::{failure, Flight, Landing, Lane, Within};
+use super::ops::{self, Call, MAX_PAGE_LIMIT};
 use super::pagination::Cursor;
 use crate::error::{Error, FailureKind};
-use crate::gitbook::model::Page;
-use crate::http::Response;
-use crate::io::Io;
+use crate::gitbook::model::{Page, Team};
+use crate::http::{Request, Response};
 use crate::settings::Settings;
+use crate::validate::{GitBookId, TeamTitle};
 use std::time::Duration;
 
-/// Reads a 2xx answer with the call's parser; a body it cannot read is an
+/// How a call reads its 2xx answer.
+type Parse<T> = fn(&Response) -> Result<T, String>;
+
+/// Reads a landing with the call's parser; a 2xx body it cannot read is an
 /// invalid response.
-fn parse<T>(
-    settings: &Settings,
-    operation: &'static str,
-    parse: Parse<T>,
-    landing: Result<Landing, Error>,
-) -> Result<Option<T>, Error> {
-    match landing? {
-        Landing::Answered { response, attempts, elapsed } => parse(&response).map(Some).map_err(|message| {
+fn parse<T>(settings: &Settings, operation: &'static str, parse: Parse<T>, landing: Landing) -> Result<T, Error> {
+    match landing {
+        Landing::Answered { response, attempts, elapsed } => parse(&response).map_err(|message| {
             failure(
                 settings,
                 operation,
@@ -34,12 +32,9 @@ fn parse<T>(
                 None,
             )
         }),
-        Landing::Settled => Ok(None),
+        Landing::Failed(error) | Landing::MayRepeat { error, .. } => Err(error),
     }
 }
-
-/// How a call reads its 2xx answer.
-type Parse<T> = fn(&Response) -> Result<T, String>;
 
 /// One idempotent call.
 pub struct One<T> {
@@ -60,58 +55,161 @@ impl<T> One<T> {
     }
 }
 
-impl<T, I: Io> Lane<I> for One<T> {
+impl<T> Lane for One<T> {
     fn next(&mut self, _: &Settings) -> Option<Flight> {
-        self.call.take().map(|call| Flight { operation: call.operation, request: call.request })
+        self.call.take().map(|call| Flight::new(call.operation, call.request))
     }
 
-    fn land(&mut self, settings: &Settings, landing: Result<Landing, Error>) {
-        let result = parse(settings, self.operation, self.parse, landing)
-            .map(|value| value.expect("only a checked call settles"));
+    fn land(&mut self, settings: &Settings, landing: Landing) {
+        self.result = Some(parse(settings, self.operation, self.parse, landing));
+    }
+}
+
+/// Creating a team: the one request that is not idempotent (each success
+/// makes another team), so it is never repeated blindly. After a failure
+/// that may have come after GitBook created the team (a timeout, a 5xx),
+/// the lane first looks the title up (exact, case-insensitive, every page)
+/// and a team found there is the one the lost answer would have named; only
+/// when none is found does it send the creation again. The look-up is this
+/// lane's own requests, under the creation's deadline, so a stop or a
+/// deadline bounds it like any other request.
+pub struct TeamCreation {
+    title: TeamTitle,
+    create: Request,
+    parse: Parse<Team>,
+    next: Step,
+    /// The look-up under way, if any.
+    look_up: Option<LookUp>,
+    /// The result so far: after a lost answer, that failure (it stands if
+    /// the run stops before the look-up ends).
+    result: Option<Result<Team, Error>>,
+}
+
+/// What the lane sends next.
+enum Step {
+    Create(Option<Within>),
+    Page(Option<String>, Option<Duration>),
+    /// A request is out, or the lane is done.
+    Nothing,
+}
+
+struct LookUp {
+    cursor: Cursor,
+    /// How the page asked for is read.
+    parse: Option<Parse<Page<Team>>>,
+    found: Vec<Team>,
+    /// The creation's clock, to go on with.
+    within: Within,
+}
+
+impl TeamCreation {
+    pub fn new(settings: &Settings, title: &TeamTitle, members: &[GitBookId]) -> TeamCreation {
+        let call = ops::create_team(settings, title, members);
+        TeamCreation {
+            title: title.clone(),
+            create: call.request,
+            parse: call.parse,
+            next: Step::Create(None),
+            look_up: None,
+            result: None,
+        }
+    }
+
+    /// The creation's result; `None` if it never started (the run stopped
+    /// first).
+    pub fn into_result(self) -> Option<Result<Team, Error>> {
+        self.result
+    }
+
+    fn end(&mut self, result: Result<Team, Error>) {
         self.result = Some(result);
-    }
-}
-
-/// One call that may take effect although its answer is lost (team
-/// creation): before each repeat, `settled` looks for its effect, and what
-/// it finds is the result.
-pub struct Checked<T, S> {
-    one: One<T>,
-    settled: S,
-    found: Option<T>,
-}
-
-impl<T, S> Checked<T, S> {
-    pub fn new(call: Call<T>, settled: S) -> Checked<T, S> {
-        Checked { one: One::new(call), settled, found: None }
+        self.look_up = None;
+        self.next = Step::Nothing;
     }
 
-    /// The call's result; `None` if it never started (the run stopped first).
-    pub fn into_result(self) -> Option<Result<T, Error>> {
-        self.one.into_result()
-    }
-}
-
-impl<T, I: Io, S> Lane<I> for Checked<T, S>
-where
-    S: FnMut(&mut Client<'_, I>) -> Result<Option<T>, Error>,
-{
-    fn next(&mut self, settings: &Settings) -> Option<Flight> {
-        <One<T> as Lane<I>>::next(&mut self.one, settings)
-    }
-
-    fn land(&mut self, settings: &Settings, landing: Result<Landing, Error>) {
-        let result = match parse(settings, self.one.operation, self.one.parse, landing) {
-            Ok(Some(value)) => Ok(value),
-            Ok(None) => Ok(self.found.take().expect("settled means found")),
-            Err(error) => Err(error),
+    /// One page of the look-up landed.
+    fn look_up_page(&mut self, settings: &Settings, landing: Landing) {
+        let look_up = self.look_up.as_mut().expect("a look-up is under way");
+        let read = look_up.parse.expect("a page was asked for");
+        let page: Page<Team> = match parse(settings, LOOK_UP, read, landing) {
+            Ok(page) => page,
+            // The creation may still have happened: the look-up could not tell.
+            Err(error) => return self.end(Err(error.unknown_if(true))),
         };
-        self.one.result = Some(result);
+        if let Err(message) = look_up.cursor.advance(page.items.len(), page.count, page.next.map(|n| n.page)) {
+            let error =
+                failure(settings, LOOK_UP, FailureKind::InvalidResponse, Some(200), message, 1, Duration::ZERO, None);
+            return self.end(Err(error.unknown_if(true)));
+        }
+        look_up.found.extend(page.items.into_iter().filter(|team| self.title.matches(&team.title)));
+        if let Some(page) = look_up.cursor.next_page() {
+            self.next = Step::Page(page.map(str::to_owned), None);
+            return;
+        }
+        let mut found = std::mem::take(&mut look_up.found);
+        let within = look_up.within;
+        match found.len() {
+            // Not created: send it again, on the same clock.
+            0 => {
+                self.look_up = None;
+                self.next = Step::Create(Some(within));
+            }
+            1 => self.end(Ok(found.pop().expect("one"))),
+            n => {
+                let ids: Vec<&str> = found.iter().map(|t| t.id.as_str()).collect();
+                let message = format!(
+                    "{n} teams are titled {:?}: {}; rename all but one in GitBook or use the team ID",
+                    self.title.as_str(),
+                    ids.join(", ")
+                );
+                let error = failure(settings, LOOK_UP, FailureKind::Conflict, None, message, 1, Duration::ZERO, None);
+                self.end(Err(error))
+            }
+        }
+    }
+}
+
+/// The look-up's operation name, in errors.
+const LOOK_UP: &str = "find team by title";
+
+impl Lane for TeamCreation {
+    fn next(&mut self, settings: &Settings) -> Option<Flight> {
+        match std::mem::replace(&mut self.next, Step::Nothing) {
+            Step::Create(within) => Some(Flight {
+                operation: "create team",
+                request: self.create.clone(),
+                checked: true,
+                after: None,
+                within,
+            }),
+            Step::Page(page, after) => {
+                let look_up = self.look_up.as_mut().expect("a look-up is under way");
+                let call = ops::list_teams_page(settings, Some(self.title.as_str()), page.as_deref());
+                look_up.parse = Some(call.parse);
+                // Its own attempts, within the creation's deadline.
+                let within = Within { attempts: 0, uncertain: false, ..look_up.within };
+                Some(Flight { operation: LOOK_UP, request: call.request, checked: false, after, within: Some(within) })
+            }
+            Step::Nothing => None,
+        }
     }
 
-    fn settled(&mut self, client: &mut Client<'_, I>) -> Result<bool, Error> {
-        self.found = (self.settled)(client)?;
-        Ok(self.found.is_some())
+    fn land(&mut self, settings: &Settings, landing: Landing) {
+        if self.look_up.is_some() {
+            return self.look_up_page(settings, landing);
+        }
+        match landing {
+            Landing::MayRepeat { error, retry_at, within } => {
+                self.result = Some(Err(error));
+                self.look_up =
+                    Some(LookUp { cursor: Cursor::new(MAX_PAGE_LIMIT), parse: None, found: Vec::new(), within });
+                self.next = Step::Page(None, Some(retry_at));
+            }
+            landing => {
+                let result = parse(settings, "create team", self.parse, landing);
+                self.end(result)
+            }
+        }
     }
 }
 
@@ -148,7 +246,7 @@ where
     }
 }
 
-impl<P, E, T, I: Io> Lane<I> for Walk<P, E, T>
+impl<P, E, T> Lane for Walk<P, E, T>
 where
     P: FnMut(&Settings, Option<&str>) -> Call<Page<T>>,
     E: FnMut(Vec<T>, Option<u64>) -> bool,
@@ -161,13 +259,13 @@ where
         let call = (self.plan)(settings, page);
         self.parse = Some(call.parse);
         self.started = true;
-        Some(Flight { operation: call.operation, request: call.request })
+        Some(Flight::new(call.operation, call.request))
     }
 
-    fn land(&mut self, settings: &Settings, landing: Result<Landing, Error>) {
+    fn land(&mut self, settings: &Settings, landing: Landing) {
         let read = self.parse.expect("a page was asked for");
         let page = match parse(settings, self.operation, read, landing) {
-            Ok(page) => page.expect("only a checked call settles"),
+            Ok(page) => page,
             Err(error) => {
                 self.ended = Some(Err(error));
                 return;

@@ -43,7 +43,7 @@ pub fn decide(
         Some(wait) if !wait.is_zero() => wait,
         _ => backoff(policy, attempts, random),
     };
-    if elapsed + wait > policy.deadline {
+    if elapsed.saturating_add(wait) > policy.deadline {
         return give_up;
     }
     Decision::Retry(wait)
@@ -54,8 +54,13 @@ pub fn decide(
 pub fn backoff(policy: &RetryPolicy, retry: u32, random: u64) -> Duration {
     let exponent = retry.saturating_sub(1).min(20);
     let ceiling = policy.base_delay.saturating_mul(1 << exponent).min(policy.max_wait);
-    let ceiling_ms = ceiling.as_millis() as u64;
-    Duration::from_millis(random % (ceiling_ms + 1))
+    let ceiling_ms = u64::try_from(ceiling.as_millis()).unwrap_or(u64::MAX);
+    // `ceiling_ms + 1` would wrap at u64::MAX (a WIT max-wait-ms of 2^64 - 1):
+    // then every u64 is already in range.
+    match ceiling_ms.checked_add(1) {
+        Some(span) => Duration::from_millis(random % span),
+        None => Duration::from_millis(random),
+    }
 }
 
 /// The longest wait a response can ask for here: `u64::MAX` milliseconds
@@ -66,14 +71,25 @@ pub fn backoff(policy: &RetryPolicy, retry: u32, random: u64) -> Duration {
 /// it as exactly `u64::MAX`.
 pub const SATURATED_WAIT: Duration = Duration::from_millis(u64::MAX);
 
+/// The server's time when it answered: its `Date` header where present and
+/// valid, else `local` (our wall clock). Absolute times the server sends
+/// (an HTTP-date `Retry-After`, `X-RateLimit-Reset`) are read against it,
+/// so a local clock that is behind or ahead does not stretch or shrink the
+/// wait.
+pub fn server_now(response: &Response, local: Duration) -> Duration {
+    response.header("date").and_then(|value| parse_http_date(value.trim_ascii())).map_or(local, Duration::from_secs)
+}
+
 /// The wait a response asks for: `Retry-After` (delay-seconds or an HTTP
 /// date, RFC 9110 §10.2.3), else GitBook's `X-RateLimit-Reset` (Unix
-/// seconds, optionally with a decimal fraction). `now` is wall-clock time
-/// since the epoch; a time in the past means "now". Surrounding whitespace is
+/// seconds, optionally with a decimal fraction). `local` is our wall-clock
+/// time since the epoch; absolute times are read against the server's
+/// [`server_now`]; a time in the past means "now". Surrounding whitespace is
 /// ignored; a value of neither form is ignored, as RFC 9110 asks of an invalid
 /// field, and the next source is used. Waits are capped at
 /// [`SATURATED_WAIT`].
-pub fn server_wait(response: &Response, now: Duration) -> Option<Duration> {
+pub fn server_wait(response: &Response, local: Duration) -> Option<Duration> {
+    let now = server_now(response, local);
     if let Some(value) = response.header("retry-after").map(str::trim_ascii) {
         if let Some(wait) = delay_seconds(value) {
             return Some(wait);
@@ -346,6 +362,36 @@ mod tests {
         let late = Duration::from_secs(119);
         assert!(matches!(decide(&policy(), 1, late, true, Some(Duration::from_secs(2)), 0), Decision::GiveUp { .. }));
         assert!(matches!(decide(&policy(), 1, Duration::ZERO, false, None, 0), Decision::GiveUp { .. }));
+    }
+
+    #[test]
+    fn absolute_waits_are_read_against_the_servers_date_not_our_clock() {
+        // Our clock is 100 s behind the server's: the reset is 12 s after the
+        // server's Date, so the wait is 12 s, not 112 s.
+        let server = NOW + Duration::from_secs(100);
+        let date = httpdate::fmt_http_date(UNIX_EPOCH + server);
+        let reset = (server.as_secs() + 12).to_string();
+        let answer = response(&[("Date", date.as_str()), ("X-RateLimit-Reset", reset.as_str())]);
+        assert_eq!(server_wait(&answer, NOW), Some(Duration::from_secs(12)));
+        let bad_date = response(&[("Date", "yesterday"), ("X-RateLimit-Reset", reset.as_str())]);
+        assert_eq!(server_wait(&bad_date, NOW), Some(Duration::from_secs(112)), "an invalid Date: our clock");
+    }
+
+    #[test]
+    fn backoff_at_the_largest_bounds_does_not_overflow() {
+        let huge = RetryPolicy {
+            max_attempts: u32::MAX,
+            max_wait: Duration::from_millis(u64::MAX),
+            deadline: Duration::from_millis(u64::MAX),
+            base_delay: Duration::from_millis(u64::MAX),
+        };
+        for retry in [1, 2, 30, u32::MAX] {
+            for random in [0, 1, u64::MAX] {
+                assert!(backoff(&huge, retry, random) <= huge.max_wait);
+            }
+        }
+        let decision = decide(&huge, 1, Duration::from_millis(u64::MAX), true, None, u64::MAX);
+        assert!(matches!(decision, Decision::Retry(_) | Decision::GiveUp { .. }));
     }
 
     #[test]

@@ -5,7 +5,15 @@
 //! behaviour of `@octokit/plugin-throttling`).
 //!
 //! Pure: the driver (`flight`) reports each answer and the requests it
-//! starts, and asks before starting one.
+//! starts, and asks before starting one. The driver, not the throttle,
+//! decides what a pause means to each lane: one longer than a lane's
+//! max-wait or remaining deadline fails that lane at once.
+//!
+//! Times the server gives as wall-clock instants are read against its own
+//! `Date` ([`retry::server_now`]) and turned into monotonic instants at
+//! once, so a local clock that is off does not stretch a pause. A pause is
+//! capped at [`MAX_PAUSE`], and [`Throttle::forget_beyond`] drops one that
+//! the next operation could not wait out anyway.
 
 use crate::gitbook::retry;
 use crate::http::Response;
@@ -14,6 +22,11 @@ use std::time::Duration;
 /// When a 429 names no wait at all, new requests pause this long; the
 /// retried request still waits its own backoff.
 pub const UNNAMED_PAUSE: Duration = Duration::from_secs(1);
+
+/// The longest pause kept, however far away the server's reset or
+/// `Retry-After` is: past it, requests learn the limit again from a fresh
+/// answer. (Lanes whose bounds are shorter fail at once anyway.)
+pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
 
 /// What the server's window allows now.
 #[derive(Debug, Default)]
@@ -44,11 +57,12 @@ impl Throttle {
     /// Reads an answer's rate-limit headers. `in_flight` requests were sent
     /// and not yet answered when it arrived: the server may not have counted
     /// them in its `Remaining`, so they are taken off it. `now` is the
-    /// monotonic time, `unix_now` the wall-clock time.
+    /// monotonic time, `unix_now` our wall-clock time.
     pub fn observe(&mut self, response: &Response, in_flight: usize, now: Duration, unix_now: Duration) {
         let reset = retry::rate_limit_reset(response);
         if let Some(reset) = reset {
-            let at = now + reset.saturating_sub(unix_now).min(retry::SATURATED_WAIT);
+            let server_now = retry::server_now(response, unix_now);
+            let at = now.saturating_add(reset.saturating_sub(server_now).min(MAX_PAUSE));
             if self.window.is_none_or(|(known, _)| known != reset) {
                 // A new window: what the old one allowed no longer counts.
                 self.budget = None;
@@ -57,7 +71,7 @@ impl Throttle {
         }
         if response.status == 429 {
             let wait = retry::server_wait(response, unix_now).unwrap_or(UNNAMED_PAUSE);
-            self.pause_until(now + wait.min(retry::SATURATED_WAIT));
+            self.pause_until(now.saturating_add(wait.min(MAX_PAUSE)));
             self.budget = Some(0);
             return;
         }
@@ -73,6 +87,21 @@ impl Throttle {
             if let Some((_, at)) = self.window {
                 self.pause_until(at);
             }
+        }
+    }
+
+    /// Drops what would hold a request back past `horizon` (a monotonic
+    /// time): called when a new operation starts, so a pause learned by an
+    /// earlier one carries over only while it is within the new one's
+    /// bounds. The new operation learns the limit again from its own
+    /// answers (a 429 that it reports, if the server still means it).
+    pub fn forget_beyond(&mut self, horizon: Duration) {
+        if self.paused_until.is_some_and(|until| until > horizon) {
+            self.paused_until = None;
+        }
+        if self.window.is_some_and(|(_, end)| end > horizon) {
+            self.window = None;
+            self.budget = None;
         }
     }
 
@@ -197,6 +226,40 @@ mod tests {
         throttle.observe(&answer(429, &[("retry-after", "3")]), 4, secs(50), UNIX);
         assert_eq!(throttle.admit(secs(50), 4), Admit::Until(secs(53)));
         assert_eq!(throttle.admit(secs(53), 0), Admit::Go);
+    }
+
+    #[test]
+    fn a_reset_is_read_against_the_servers_date_and_capped() {
+        let mut throttle = Throttle::default();
+        // The server's clock is 30 s ahead of ours; its window ends 4 s after its Date.
+        let server = UNIX + secs(30);
+        let date = httpdate::fmt_http_date(std::time::UNIX_EPOCH + server);
+        let reset = (server + secs(4)).as_secs().to_string();
+        let spent = answer(200, &[("date", &date), ("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)]);
+        throttle.observe(&spent, 0, secs(10), UNIX);
+        assert_eq!(throttle.admit(secs(10), 0), Admit::Until(secs(14)));
+        let mut throttle = Throttle::default();
+        throttle.observe(&answer(429, &[("retry-after", "99999999999")]), 0, secs(10), UNIX);
+        assert_eq!(throttle.admit(secs(10), 0), Admit::Until(secs(10) + MAX_PAUSE));
+    }
+
+    #[test]
+    fn a_pause_beyond_the_next_operations_bounds_is_not_carried_into_it() {
+        let mut throttle = Throttle::default();
+        throttle.observe(&answer(429, &[("retry-after", "40")]), 0, secs(0), UNIX);
+        throttle.forget_beyond(secs(50));
+        assert_eq!(throttle.admit(secs(1), 0), Admit::Until(secs(40)), "within bounds: kept");
+        throttle.forget_beyond(secs(1) + secs(10));
+        assert_eq!(throttle.admit(secs(1), 0), Admit::Go, "beyond them: dropped");
+        let reset = (UNIX + secs(20)).as_secs().to_string();
+        throttle.observe(
+            &answer(200, &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &reset)]),
+            0,
+            secs(0),
+            UNIX,
+        );
+        throttle.forget_beyond(secs(3));
+        assert_eq!(throttle.admit(secs(1), 0), Admit::Go);
     }
 
     #[test]

@@ -27,8 +27,7 @@ mod tests;
 
 use crate::error::Error;
 use crate::http::Request;
-use crate::io::{End, Io, Note, Ticket, TransportError};
-use crate::settings::Timeouts;
+use crate::io::{End, Io, Limits, Note, Ticket, TransportError};
 use crate::validate::printable;
 use emails::EmailKey;
 use line::Line;
@@ -359,12 +358,6 @@ impl<'s> Log<'s> {
                 };
                 (outcome, Some(*status), None, None)
             }
-            End::Settled => (
-                Outcome::Done,
-                None,
-                None,
-                Some("the answer was lost; the change was found made before repeating it".to_owned()),
-            ),
             End::Failed { error, unknown } => {
                 let status = match error {
                     Error::Api(_, failure) => failure.status,
@@ -373,7 +366,7 @@ impl<'s> Log<'s> {
                 let code = error.kind().map(|k| k.code());
                 let message = error.to_string();
                 let detail = if *unknown {
-                    format!("GitBook may or may not have made this change; check before repeating it: {message}")
+                    format!("{message}; GitBook may have made this change: check before repeating it")
                 } else {
                     message
                 };
@@ -508,8 +501,8 @@ pub struct Observed<'l, 's, I> {
 }
 
 impl<I: Io> Io for Observed<'_, '_, I> {
-    fn start(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Ticket {
-        let ticket = self.io.start(request, timeouts, max_body);
+    fn start(&mut self, request: &Request, limits: &Limits) -> Ticket {
+        let ticket = self.io.start(request, limits);
         if self.log.config.enabled(Level::Debug) {
             let now = self.io.monotonic();
             self.log.started(ticket, now);
@@ -524,6 +517,13 @@ impl<I: Io> Io for Observed<'_, '_, I> {
             self.log.answered(*ticket, now);
         }
         answer
+    }
+
+    fn abandon(&mut self, ticket: Ticket) {
+        self.io.abandon(ticket);
+        if let Some(i) = self.log.timings.iter().position(|(t, _)| *t == ticket) {
+            self.log.timings.swap_remove(i);
+        }
     }
 
     fn monotonic(&mut self) -> Duration {

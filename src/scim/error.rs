@@ -87,6 +87,8 @@ impl ScimError {
                 | FailureKind::ServerError
                 | FailureKind::InvalidResponse
                 | FailureKind::Transport => ScimError::new(502, None, detail),
+                // GitBook did not answer in time: a gateway timeout.
+                FailureKind::DeadlineExceeded => ScimError::new(504, None, detail),
             },
         }
     }
@@ -135,6 +137,7 @@ mod tests {
                     attempts: 1,
                     elapsed_ms: 0,
                     retry_after_ms: None,
+                    effect_unknown: false,
                 },
             )
         };

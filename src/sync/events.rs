@@ -115,6 +115,8 @@ pub fn apply_within<'e, I: Io>(
     budget: Duration,
 ) -> (Vec<EventResult>, Vec<&'e DirectoryEvent>) {
     let started = client.now();
+    // No request outlives the budget: each lane's deadline is at most its end.
+    client.limit_until(started.saturating_add(budget));
     apply_while(client, defaults, events, |client| client.now().saturating_sub(started) < budget)
 }
 
@@ -235,7 +237,15 @@ fn set_role<I: Io>(
 fn not_found(operation: &'static str, message: String) -> Error {
     Error::Api(
         FailureKind::NotFound,
-        crate::error::ApiFailure { operation, status: None, message, attempts: 0, elapsed_ms: 0, retry_after_ms: None },
+        crate::error::ApiFailure {
+            operation,
+            status: None,
+            message,
+            attempts: 0,
+            elapsed_ms: 0,
+            retry_after_ms: None,
+            effect_unknown: false,
+        },
     )
 }
 

@@ -232,7 +232,7 @@ pub(super) fn to_wit_error(error: Error) -> wit::Error {
         Error::SafetyStop(message) => return wit::Error::SafetyStop(message),
         Error::Api(kind, failure) => (kind, failure),
     };
-    let ApiFailure { operation, status, message, attempts, elapsed_ms, retry_after_ms } = failure;
+    let ApiFailure { operation, status, message, attempts, elapsed_ms, retry_after_ms, effect_unknown: _ } = failure;
     let failure =
         wit::ApiFailure { operation: operation.to_owned(), status, message, attempts, elapsed_ms, retry_after_ms };
     match kind {
@@ -245,5 +245,6 @@ pub(super) fn to_wit_error(error: Error) -> wit::Error {
         FailureKind::ServerError => wit::Error::ServerError(failure),
         FailureKind::InvalidResponse => wit::Error::InvalidResponse(failure),
         FailureKind::Transport => wit::Error::Transport(failure),
+        FailureKind::DeadlineExceeded => wit::Error::DeadlineExceeded(failure),
     }
 }

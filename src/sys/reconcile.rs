@@ -34,7 +34,11 @@ impl wit::Guest for Component {
                     .map(|a| wit::Action {
                         kind: to_wit_action_kind(a.kind),
                         target: a.target,
-                        ok: a.outcome == Outcome::Ok,
+                        outcome: match a.outcome {
+                            Outcome::Ok => wit::ActionOutcome::Ok,
+                            Outcome::Failed => wit::ActionOutcome::Failed,
+                            Outcome::Unknown => wit::ActionOutcome::Unknown,
+                        },
                         detail: a.detail,
                         error: a.error.map(to_wit_error),
                     })
@@ -42,6 +46,7 @@ impl wit::Guest for Component {
                 planned: report.counts.planned as u32,
                 succeeded: report.counts.ok as u32,
                 failed: report.counts.failed as u32,
+                unknown: report.counts.unknown as u32,
                 not_attempted: report.counts.not_attempted as u32,
                 stopped: report.stopped,
             })

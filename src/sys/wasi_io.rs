@@ -8,7 +8,7 @@
 //! `wasi:io/poll.poll` and advances whichever are ready.
 
 use crate::http::{Method, Request, Response};
-use crate::io::{Io, Ticket, TransportError, TransportErrorKind};
+use crate::io::{Io, Limits, Ticket, TransportError, TransportErrorKind};
 use crate::settings::Timeouts;
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -59,12 +59,12 @@ fn fail(kind: TransportErrorKind, message: impl Into<String>) -> TransportError 
 }
 
 impl Io for WasiIo {
-    fn start(&mut self, request: &Request, timeouts: &Timeouts, max_body: usize) -> Ticket {
+    fn start(&mut self, request: &Request, limits: &Limits) -> Ticket {
         self.tickets += 1;
         let ticket = Ticket(self.tickets);
-        match begin(request, timeouts) {
+        match begin(request, &limits.timeouts) {
             Ok((future, authority)) => {
-                self.flights.push(Flight { ticket, authority, max_body, stage: Stage::Head(future) })
+                self.flights.push(Flight { ticket, authority, max_body: limits.max_body, stage: Stage::Head(future) })
             }
             Err(error) => self.answered.push_back((ticket, Err(error))),
         }
@@ -98,18 +98,32 @@ impl Io for WasiIo {
             // Pollables are children of what they watch: gone before it changes.
             drop(all);
             drop(pollables);
+            // `poll` lists what is ready in any order (wasmtime's is a hash
+            // map's): name the flights by ticket before any is removed.
             let mut timed_out = false;
-            // Highest index first, so removing a flight keeps the others' places.
-            for index in ready.into_iter().rev() {
+            let mut ready_tickets = Vec::with_capacity(ready.len());
+            for index in ready {
                 match self.flights.get(index as usize) {
-                    Some(_) => self.advance(index as usize),
+                    Some(flight) => ready_tickets.push(flight.ticket),
                     None => timed_out = true,
+                }
+            }
+            for ticket in ready_tickets {
+                if let Some(index) = self.flights.iter().position(|f| f.ticket == ticket) {
+                    self.advance(index);
                 }
             }
             if self.answered.is_empty() && timed_out {
                 return None;
             }
         }
+    }
+
+    fn abandon(&mut self, ticket: Ticket) {
+        // Dropping the flight drops its future response or body stream:
+        // the host stops reading it.
+        self.flights.retain(|f| f.ticket != ticket);
+        self.answered.retain(|(t, _)| *t != ticket);
     }
 
     fn monotonic(&mut self) -> Duration {
@@ -268,19 +282,20 @@ fn from_stream_error(error: StreamError, authority: &str, doing: &str) -> Transp
 fn from_error_code(code: &ErrorCode, authority: &str) -> TransportError {
     use TransportErrorKind::*;
     let (kind, what) = match code {
-        ErrorCode::DnsTimeout => (Timeout, "the DNS lookup timed out".to_owned()),
-        ErrorCode::ConnectionTimeout => (Timeout, "connecting timed out".to_owned()),
+        // Nothing was sent in these: the request never reached GitBook.
+        ErrorCode::DnsTimeout => (Unreachable, "the DNS lookup timed out".to_owned()),
+        ErrorCode::ConnectionTimeout => (Unreachable, "connecting timed out".to_owned()),
         ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
             (Timeout, "the response did not arrive in time".to_owned())
         }
         ErrorCode::ConnectionWriteTimeout => (Timeout, "sending the request timed out".to_owned()),
-        ErrorCode::ConnectionRefused => (Connection, "the connection was refused".to_owned()),
+        ErrorCode::ConnectionRefused => (Unreachable, "the connection was refused".to_owned()),
         ErrorCode::ConnectionTerminated | ErrorCode::HttpResponseIncomplete | ErrorCode::HttpProtocolError => {
             (Connection, "the connection closed before a complete response".to_owned())
         }
-        ErrorCode::DnsError(e) => (Connection, format!("the DNS lookup failed ({:?})", e.rcode)),
+        ErrorCode::DnsError(e) => (Unreachable, format!("the DNS lookup failed ({:?})", e.rcode)),
         ErrorCode::DestinationNotFound | ErrorCode::DestinationUnavailable | ErrorCode::DestinationIpUnroutable => {
-            (Connection, "the destination is unreachable".to_owned())
+            (Unreachable, "the destination is unreachable".to_owned())
         }
         ErrorCode::HttpRequestDenied | ErrorCode::DestinationIpProhibited => {
             (Denied, "the host does not allow this destination (outbound allow-list)".to_owned())

@@ -356,6 +356,7 @@ fn result(id: &str, kind: &'static str, status: Status) -> EventResult {
                 attempts: 5,
                 elapsed_ms: 62_000,
                 retry_after_ms: Some(30_000),
+                effect_unknown: false,
             },
         )
     });
@@ -548,11 +549,13 @@ mod respond {
 
     #[test]
     fn events_past_the_deadline_are_deferred_not_sent() {
-        // The scripted clock advances 10 ms per request: the first removal
-        // uses the 5 ms budget up, so the second is deferred.
+        // The first removal is answered as the 5 ms budget runs out, so the
+        // second is deferred.
         let config = Config { deadline: std::time::Duration::from_millis(5), ..config() };
         let body = br#"[{"type":"user.left","userId":"u1","id":"a"},{"type":"user.left","userId":"u2","id":"b"}]"#;
         let mut io = ScriptedIo::new([answer(205, "")]);
+        io.delays = [std::time::Duration::from_millis(5)].into();
+        io.deadline = config.deadline;
         let reply = respond(Route::Events, body.to_vec(), &config, gitbook_env, &mut io);
         assert_eq!(reply.status, 503, "{reply:?}");
         assert_eq!((reply.body["applied"].clone(), reply.body["deferred"].clone()), (json!(1), json!(1)));

@@ -183,7 +183,8 @@ pub fn failure(error: &Error) -> &ApiFailure {
         | Error::RateLimited(f)
         | Error::ServerError(f)
         | Error::InvalidResponse(f)
-        | Error::Transport(f) => f,
+        | Error::Transport(f)
+        | Error::DeadlineExceeded(f) => f,
         Error::InvalidInput(input) => panic!("expected an API failure, got invalid input {input:?}"),
         Error::SafetyStop(message) => panic!("expected an API failure, got a safety stop: {message}"),
         Error::ExecutionFailed => panic!("expected an API failure, got execution-failed"),

@@ -10,15 +10,22 @@
 //! `settings.concurrency` at once. Actions are reported in plan order, not
 //! in the order answers came. One failed action does not stop the others,
 //! except an unauthorized or forbidden answer: every later request would
-//! fail the same way, so none is started (those in flight finish and are
-//! reported).
+//! fail the same way, so none is started (those in flight finish, or are
+//! abandoned at their deadline, and are reported as they ended). Because a
+//! stage's steps run together, a plan with two steps for one target in a
+//! stage is refused before anything is sent.
+//!
+//! An action whose request reached (or may have reached) GitBook without
+//! an answer saying what happened (a timeout, a reset, a 5xx, a request
+//! abandoned at its deadline) is reported `unknown`, not `failed`: it may
+//! have been carried out.
 
 use super::model::{Plan, PlannedInvite, SafetyStop};
 use super::ser;
 use crate::error::{ApiFailure, Error, FailureKind};
-use crate::gitbook::client::team_creation;
 use crate::gitbook::client::MAX_INVITE_BATCH;
 use crate::gitbook::lanes::One;
+use crate::gitbook::lanes::TeamCreation;
 use crate::gitbook::model::Removal;
 use crate::gitbook::ops::{self, Call, Invite, Invitee};
 use crate::gitbook::Client;
@@ -46,7 +53,11 @@ pub enum ActionKind {
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Ok,
+    /// Surely not carried out.
     Failed,
+    /// Sent, and whether GitBook carried it out cannot be known; read the
+    /// state again (plan) to see.
+    Unknown,
 }
 
 /// One action and GitBook's answer.
@@ -71,6 +82,8 @@ pub struct ReportCounts {
     pub planned: usize,
     pub ok: usize,
     pub failed: usize,
+    /// Sent, with no answer saying whether they were carried out.
+    pub unknown: usize,
     /// Actions never tried because the run stopped early.
     pub not_attempted: usize,
 }
@@ -88,16 +101,18 @@ pub struct Report {
 impl Report {
     /// Every planned action was carried out.
     pub fn is_success(&self) -> bool {
-        self.counts.failed == 0 && self.counts.not_attempted == 0
+        self.counts.failed == 0 && self.counts.unknown == 0 && self.counts.not_attempted == 0
     }
 }
 
 /// Applies `plan`, inviting with `sso`. A plan with a safety stop is refused
 /// (`Error::SafetyStop`, naming who would be removed), and so is a step its
-/// strategy does not allow ([`Plan::check_strategy`]); nothing is sent then.
+/// strategy does not allow ([`Plan::check_strategy`]), and two steps for one
+/// target in a stage ([`Plan::check_targets`]); nothing is sent then.
 /// Otherwise the report holds every action's outcome.
 pub fn apply<I: Io>(client: &mut Client<'_, I>, plan: &Plan, sso: bool) -> Result<Report, Error> {
     plan.check_strategy()?;
+    plan.check_targets()?;
     if let Some(stop) = &plan.safety {
         return Err(refusal(stop));
     }
@@ -129,7 +144,8 @@ fn refusal(stop: &SafetyStop) -> Error {
 #[derive(Default)]
 struct Log {
     actions: Vec<Action>,
-    stopped: Option<String>,
+    /// The action whose answer stopped the run, and that answer.
+    stopped: Option<(String, Error)>,
 }
 
 impl Log {
@@ -142,21 +158,41 @@ impl Log {
             Ok(detail) => self.actions.push(Action { kind, target, outcome: Outcome::Ok, detail, error: None }),
             Err(error) => {
                 if matches!(error.kind(), Some(FailureKind::Unauthorized | FailureKind::Forbidden)) {
-                    self.stopped.get_or_insert_with(|| {
-                        format!("stopped after {target} failed: {error}; nothing after it was attempted")
-                    });
+                    self.stopped.get_or_insert_with(|| (target.clone(), error.clone()));
                 }
+                let outcome = if error.effect_unknown() { Outcome::Unknown } else { Outcome::Failed };
                 let detail = error.to_string();
-                self.actions.push(Action { kind, target, outcome: Outcome::Failed, detail, error: Some(error) });
+                self.actions.push(Action { kind, target, outcome, detail, error: Some(error) });
             }
         }
     }
 
     fn into_report(self, planned: usize) -> Report {
-        let ok = self.actions.iter().filter(|a| a.outcome == Outcome::Ok).count();
-        let failed = self.actions.len() - ok;
-        let counts = ReportCounts { planned, ok, failed, not_attempted: planned.saturating_sub(self.actions.len()) };
-        Report { actions: self.actions, counts, stopped: self.stopped }
+        let count = |outcome| self.actions.iter().filter(|a| a.outcome == outcome).count();
+        let counts = ReportCounts {
+            planned,
+            ok: count(Outcome::Ok),
+            failed: count(Outcome::Failed),
+            unknown: count(Outcome::Unknown),
+            not_attempted: planned.saturating_sub(self.actions.len()),
+        };
+        // Says exactly what was and was not attempted: the actions reported
+        // beside the one that stopped the run were in flight with it.
+        let stopped = self.stopped.map(|(target, error)| {
+            let others = self.actions.len().saturating_sub(1);
+            format!(
+                "stopped after {target} failed: {error}; {} of {planned} planned actions were not attempted{}",
+                counts.not_attempted,
+                match others {
+                    0 => String::new(),
+                    1 => "; the 1 other action reported was sent before the stop and is reported as it ended".into(),
+                    n => format!(
+                        "; the {n} other actions reported were sent before the stop and are reported as they ended"
+                    ),
+                }
+            )
+        });
+        Report { actions: self.actions, counts, stopped }
     }
 }
 
@@ -186,7 +222,7 @@ fn create_teams<I: Io>(client: &mut Client<'_, I>, plan: &Plan, log: &mut Log) -
         .create_teams
         .iter()
         .zip(&founders)
-        .map(|(title, members)| team_creation(settings, title, members))
+        .map(|(title, members)| TeamCreation::new(settings, title, members))
         .collect();
     client.run_all(&mut lanes);
     for ((title, members), lane) in plan.create_teams.iter().zip(&founders).zip(lanes) {
@@ -382,5 +418,16 @@ fn not_created(title: &TeamTitle) -> Error {
 }
 
 fn failure(operation: &'static str, kind: FailureKind, message: String) -> Error {
-    Error::Api(kind, ApiFailure { operation, status: None, message, attempts: 0, elapsed_ms: 0, retry_after_ms: None })
+    Error::Api(
+        kind,
+        ApiFailure {
+            operation,
+            status: None,
+            message,
+            attempts: 0,
+            elapsed_ms: 0,
+            retry_after_ms: None,
+            effect_unknown: false,
+        },
+    )
 }

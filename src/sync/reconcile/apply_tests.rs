@@ -223,7 +223,7 @@ fn the_report_serializes_as_an_audit_trail() {
     );
     assert_eq!(failed["error"]["kind"], "forbidden");
     assert_eq!(failed["error"]["message"], "not an admin");
-    assert_eq!(value["counts"], json!({"planned": 4, "ok": 2, "failed": 1, "notAttempted": 1}));
+    assert_eq!(value["counts"], json!({"planned": 4, "ok": 2, "failed": 1, "unknown": 0, "notAttempted": 1}));
     assert!(value["stopped"].as_str().unwrap().contains("forbidden"));
 }
 
@@ -294,5 +294,95 @@ fn answers_arriving_out_of_order_are_reported_in_plan_order() {
             ("user1@example.com (u1)", "was no longer a member"),
             ("user2@example.com (u2)", "removal sent to the organization's admins for approval"),
         ]
+    );
+}
+
+#[test]
+fn two_steps_for_one_target_in_a_stage_are_refused_and_nothing_is_sent() {
+    let settings = settings();
+    let twice = |edit: fn(&mut Plan)| {
+        let mut plan = three_removals();
+        edit(&mut plan);
+        let mut io = ScriptedIo::new([]);
+        let error = apply(&mut Client::new(&settings, &mut io), &plan, true).unwrap_err();
+        assert!(io.sent.is_empty(), "{error}");
+        match error {
+            Error::InvalidInput { field, message } => (field, message),
+            other => panic!("not invalid-input: {other}"),
+        }
+    };
+    let (field, message) = twice(|plan| plan.removals.push(plan.removals[1].clone()));
+    assert_eq!(field, "plan.removals[3]");
+    assert!(message.contains("removes u1 twice in one stage"), "{message}");
+    let (field, _) = twice(|plan| {
+        let change = super::RoleChange {
+            user_id: plan.removals[0].user_id.clone(),
+            email: plan.removals[0].email.clone(),
+            from: Some(Role::Read),
+            to: Some(Role::Edit),
+        };
+        plan.role_changes = vec![change.clone(), super::RoleChange { to: Some(Role::Admin), ..change }];
+    });
+    assert_eq!(field, "plan.role-changes[1]");
+    let (field, _) = twice(|plan| {
+        let title = crate::validate::TeamTitle::parse("t", "Eng").unwrap();
+        let update = |id: &str| super::TeamUpdate {
+            title: title.clone(),
+            team_id: Some(crate::validate::GitBookId::parse("team-id", id).unwrap()),
+            add: vec![],
+            remove: vec![],
+        };
+        plan.team_updates = vec![update("t1"), update("t2"), update("t1")];
+    });
+    assert_eq!(field, "plan.team-updates[2]");
+}
+
+#[test]
+fn a_removal_whose_answer_never_came_is_unknown_not_failed() {
+    let plan = three_removals();
+    let settings = crate::settings::Settings {
+        retry: crate::settings::RetryPolicy { max_attempts: 1, ..Default::default() },
+        ..settings()
+    };
+    let timeout = Err(crate::io::TransportError {
+        kind: crate::io::TransportErrorKind::Timeout,
+        message: "no first byte".into(),
+    });
+    let refused = Err(crate::io::TransportError {
+        kind: crate::io::TransportErrorKind::Unreachable,
+        message: "connection refused".into(),
+    });
+    let mut io = ScriptedIo::new([json(205, ""), timeout, refused]);
+    let report = apply(&mut Client::new(&settings, &mut io), &plan, true).unwrap();
+    let outcomes: Vec<Outcome> = report.actions.iter().map(|a| a.outcome).collect();
+    assert_eq!(outcomes, [Outcome::Ok, Outcome::Unknown, Outcome::Failed]);
+    assert_eq!((report.counts.ok, report.counts.failed, report.counts.unknown), (1, 1, 1));
+    assert!(!report.is_success());
+    let value = serde_json::to_value(&report).unwrap();
+    assert_eq!(value["actions"][1]["outcome"], "unknown");
+    assert_eq!(value["actions"][1]["error"]["effectUnknown"], true);
+}
+
+#[test]
+fn the_stop_message_says_what_was_and_was_not_attempted() {
+    let plan = three_removals();
+    let settings = crate::settings::Settings { concurrency: std::num::NonZeroU32::new(2).unwrap(), ..settings() };
+    // u0 and u1 go together; u0's 403 stops the run, u1 was already sent and
+    // is removed; u2 is never sent.
+    let mut io = ScriptedIo::new([json(403, r#"{"error":{"code":403,"message":"not an admin"}}"#), json(205, "")]);
+    let report = apply(&mut Client::new(&settings, &mut io), &plan, true).unwrap();
+    assert_eq!(io.sent.len(), 2);
+    assert_eq!(kinds(&report), [(ActionKind::RemoveMember, Outcome::Failed), (ActionKind::RemoveMember, Outcome::Ok)]);
+    let stopped = report.stopped.unwrap();
+    assert!(
+        stopped.starts_with("stopped after user0@example.com (u0) failed: remove member failed: forbidden"),
+        "{stopped}"
+    );
+    assert!(
+        stopped.ends_with(
+            "1 of 3 planned actions were not attempted; the 1 other action reported was sent before the stop \
+             and is reported as it ended"
+        ),
+        "{stopped}"
     );
 }

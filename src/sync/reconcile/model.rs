@@ -207,6 +207,49 @@ impl Plan {
         Ok(())
     }
 
+    /// Refuses a plan with two steps for the same target in one stage (two
+    /// creations of one title, two invites of one email, two updates of one
+    /// team, two role changes or removals of one member). The steps of a
+    /// stage run together, so two of them would race and the result would
+    /// depend on which answer came last. [`plan()`](super::plan()) never
+    /// makes one; a plan edited or built by hand may.
+    pub fn check_targets(&self) -> Result<(), Error> {
+        fn first_repeat(keys: impl Iterator<Item = String>) -> Option<usize> {
+            let mut seen = std::collections::HashSet::new();
+            keys.enumerate().find(|(_, key)| !seen.insert(key.clone())).map(|(i, _)| i)
+        }
+        let refuse = |stage: &str, i: usize, what: String| {
+            Err(Error::invalid(
+                format!("plan.{stage}[{i}]"),
+                format!("{what} twice in one stage; the steps of a stage run together, so merge them into one"),
+            ))
+        };
+        if let Some(i) = first_repeat(self.create_teams.iter().map(|t| t.key().into_string())) {
+            return refuse("create-teams", i, format!("creates the team {}", printable(self.create_teams[i].as_str())));
+        }
+        if let Some(i) = first_repeat(self.invites.iter().map(|v| v.email.to_string())) {
+            return refuse("invites", i, format!("invites {}", self.invites[i].email));
+        }
+        let team = |u: &TeamUpdate| match &u.team_id {
+            Some(id) => format!("id:{id}"),
+            None => format!("new:{}", u.title.key().into_string()),
+        };
+        if let Some(i) = first_repeat(self.team_updates.iter().map(team)) {
+            return refuse(
+                "team-updates",
+                i,
+                format!("updates the team {}", printable(self.team_updates[i].title.as_str())),
+            );
+        }
+        if let Some(i) = first_repeat(self.role_changes.iter().map(|c| c.user_id.to_string())) {
+            return refuse("role-changes", i, format!("changes the role of {}", self.role_changes[i].user_id));
+        }
+        if let Some(i) = first_repeat(self.removals.iter().map(|r| r.user_id.to_string())) {
+            return refuse("removals", i, format!("removes {}", self.removals[i].user_id));
+        }
+        Ok(())
+    }
+
     /// Nothing to do (skipped entries are not actions).
     pub fn is_empty(&self) -> bool {
         self.create_teams.is_empty()

@@ -87,8 +87,8 @@ pub fn read_state<I: Io>(client: &mut Client<'_, I>, wanted_titles: &[TeamTitle]
             )
         })
         .collect();
-    let mut lanes: Vec<&mut dyn Lane<I>> = vec![&mut member_walk];
-    lanes.extend(team_walks.iter_mut().map(|walk| walk as &mut dyn Lane<I>));
+    let mut lanes: Vec<&mut dyn Lane> = vec![&mut member_walk];
+    lanes.extend(team_walks.iter_mut().map(|walk| walk as &mut dyn Lane));
     client.run(&mut lanes);
     let results: Vec<_> = std::iter::once(member_walk.into_result())
         .chain(team_walks.into_iter().map(|walk| walk.into_result()))
@@ -152,6 +152,14 @@ fn managed_teams(teams: &[Team], wanted_titles: &[TeamTitle]) -> Result<Vec<GitB
 fn failure(kind: FailureKind, message: String) -> Error {
     Error::Api(
         kind,
-        ApiFailure { operation: "read state", status: None, message, attempts: 0, elapsed_ms: 0, retry_after_ms: None },
+        ApiFailure {
+            operation: "read state",
+            status: None,
+            message,
+            attempts: 0,
+            elapsed_ms: 0,
+            retry_after_ms: None,
+            effect_unknown: false,
+        },
     )
 }

@@ -80,7 +80,14 @@ fn durably<T>(mut call: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
 
 /// The WIT's rule: the same call may succeed later.
 fn is_transient(error: &Error) -> bool {
-    matches!(error, Error::RateLimited(_) | Error::ServerError(_) | Error::Transport(_) | Error::ExecutionFailed)
+    matches!(
+        error,
+        Error::RateLimited(_)
+            | Error::ServerError(_)
+            | Error::Transport(_)
+            | Error::DeadlineExceeded(_)
+            | Error::ExecutionFailed
+    )
 }
 
 /// Every field `none`: the activity takes the API URL, organization and
