@@ -32,6 +32,7 @@ fn org() -> Org {
         .with_member("dave@acme.test", "Dave Dubois", Some(Role::Read))
         .with_member("frank@acme.test", "Frank Fischer", Some(Role::Comment))
         .with_team("Support", &["dave@acme.test", "frank@acme.test"])
+        .with_team("Engineering", &["alice@acme.test"])
 }
 
 struct Server {
@@ -229,9 +230,12 @@ fn every_request_is_one_json_line_with_its_status_and_no_secret_at_any_level() {
             ("nowhere", "GET", "/nowhere", vec![], String::new(), 404),
             ("put-health", "PUT", "/healthz", vec![], String::new(), 405),
         ];
+        let mut sent_to_gitbook = BTreeMap::new();
         for (id, method, path, headers, body, status) in &cases {
+            let before = standin.request_count();
             let (got, _) = server.send(id, method, path, headers, body);
             assert_eq!(got, *status, "{level}: {id}");
+            sent_to_gitbook.insert(*id, standin.requests().split_off(before));
         }
         let lines = server.lines_until("put-health");
         for (id, method, path, _, _, status) in &cases {
@@ -257,10 +261,13 @@ fn every_request_is_one_json_line_with_its_status_and_no_secret_at_any_level() {
         let probes = lines.iter().filter(|l| l["requestId"] == "startup" && l["type"] == "request").count();
         assert_eq!(request_lines, cases.len() + probes, "{level}");
 
+        for (id, requests) in &sent_to_gitbook {
+            assert_eq!(request_line(&lines, id)["gitbookRequests"], requests.len(), "{level}: {id}");
+        }
         let delivered = request_line(&lines, "deliver");
-        let writes = standin.requests().iter().filter(|r| r.method != "GET").count();
-        let reads = standin.requests().len() - writes;
-        assert_eq!(delivered["gitbookRequests"], reads + writes, "{delivered}");
+        let writes = sent_to_gitbook["deliver"].iter().filter(|r| r.method != "GET").count();
+        let reads = sent_to_gitbook["deliver"].len() - writes;
+        assert_eq!(delivered["changes"], writes, "{delivered}");
         assert_eq!(delivered["gitbookRetries"], 0);
         assert_eq!(delivered["outcome"], "3 applied, 0 ignored, 0 failed, 0 deferred");
         if level == "debug" {

@@ -148,7 +148,8 @@ pub fn serve<I: Io>(
     let path = head.path_only();
     let mut log = Log::new(log_config, via_of(path), String::new(), sink);
     let given_id = head.header_values(observe::REQUEST_ID_HEADER).next().and_then(observe::given_request_id);
-    let reply = handle(head, read_body, &env, &mut io, &mut log, given_id, log_error);
+    log.request_id = given_id.unwrap_or_default();
+    let reply = handle(head, read_body, &env, &mut io, &mut log, log_error);
     if log.request_id.is_empty() {
         log.request_id = observe::new_request_id(&mut io);
     }
@@ -173,7 +174,6 @@ fn handle<I: Io>(
     env: &impl Fn(&str) -> Option<String>,
     io: &mut I,
     log: &mut Log<'_>,
-    given_id: Option<String>,
     log_error: Option<crate::error::Error>,
 ) -> Reply {
     if head.path_only() == HEALTH_PATH && head.method == "GET" {
@@ -200,8 +200,11 @@ fn handle<I: Io>(
             }
         },
     };
-    let event_id = || matches!(route, Route::Events).then(|| okta_event_id(&body)).flatten();
-    log.request_id = given_id.or_else(event_id).unwrap_or_else(|| observe::new_request_id(io));
+    // Before any GitBook request, so that every line of the request has it.
+    if log.request_id.is_empty() {
+        let event_id = matches!(route, Route::Events).then(|| okta_event_id(&body)).flatten();
+        log.request_id = event_id.unwrap_or_else(|| observe::new_request_id(io));
+    }
     respond(route, body, &config, env, Observed { io, log })
 }
 
