@@ -468,29 +468,38 @@ pub fn call<I: Io, T>(
     work: impl FnOnce(Observed<'_, '_, &mut I>) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let started = io.monotonic();
-    let mut config = LogConfig::from_env(&env)?;
+    let mut log = call_log(LogConfig::from_env(&env)?, token, &mut io, sink);
+    let result = work(Observed { io: &mut io, log: &mut log });
+    call_end(&mut log, &mut io, function, started, result.as_ref().err());
+    result
+}
+
+/// The log of one WIT call (out of [`call`], which is compiled once per
+/// export).
+#[inline(never)]
+fn call_log<'s, I: Io>(mut config: LogConfig, token: Option<&str>, io: &mut I, sink: &'s mut dyn Sink) -> Log<'s> {
     if let Some(token) = token {
         config.add_secret(token);
     }
-    let request_id = new_request_id(&mut io);
-    let mut log = Log::new(config, Via::Wit, request_id, sink);
-    let result = work(Observed { io: &mut io, log: &mut log });
-    let outcome = match &result {
-        Ok(_) => "ok".to_owned(),
-        Err(error) => error.to_string(),
-    };
+    let request_id = new_request_id(io);
+    Log::new(config, Via::Wit, request_id, sink)
+}
+
+/// The request line of one WIT call.
+#[inline(never)]
+fn call_end<I: Io>(log: &mut Log<'_>, io: &mut I, function: &str, started: Duration, error: Option<&Error>) {
+    let outcome = error.map_or_else(|| "ok".to_owned(), Error::to_string);
     let duration = io.monotonic().saturating_sub(started);
     let finished = Finished {
         method: None,
         route: function,
         status: None,
         exit_code: None,
-        failed: result.is_err(),
+        failed: error.is_some(),
         duration,
         outcome: &outcome,
     };
     log.finish(io.unix_time(), &finished);
-    result
 }
 
 /// An [`Io`] that keeps a [`Log`]: every note of the driver is counted and
