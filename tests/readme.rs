@@ -60,6 +60,38 @@ const NOT_RUN: &[(&str, &str)] = &[
     ),
     ("rustup ", "changes the toolchain; host-test's build script adds the wasm32-wasip2 target itself"),
     ("bash .ci/run", "runs every test, this one included"),
+    (
+        "bash scripts/release.sh",
+        ".ci/run runs it as a step of its own, then scripts/release-reproducible.sh and scripts/oci-roundtrip.sh",
+    ),
+    (
+        "wash ",
+        "pushes to or pulls from an OCI registry or starts a wasmCloud host: scripts/oci-roundtrip.sh runs \
+         `wash oci push` and `wash oci pull` against a local registry in CI",
+    ),
+    (
+        "curl -sI -H 'Accept: application/vnd.oci.image.manifest.v1+json'",
+        "asks a registry for a manifest digest: scripts/oci-roundtrip.sh reads it the same way from a local one",
+    ),
+    (
+        "sha256sum ",
+        "needs the published release files: scripts/oci-roundtrip.sh runs `sha256sum -c --ignore-missing \
+         SHA256SUMS` on the file it pulled",
+    ),
+    (
+        "wasm-tools metadata show",
+        "needs a release file: scripts/oci-roundtrip.sh compares its embedded metadata with the registry's \
+         annotations",
+    ),
+    (
+        "wasmtime run -S http --env GITBOOK_TOKEN --env GITBOOK_ORG gitbook-directory-sync-",
+        "runs a pulled release: scripts/oci-roundtrip.sh runs the file it pulled the same way against the stand-in",
+    ),
+    (
+        "SSL_CERT_FILE=",
+        "starts Obelisk, which CI does not build (80 minutes and more): examples/obelisk/oci.sh runs it where \
+         obelisk is installed",
+    ),
 ];
 
 /// Tools the README's commands use besides wasmtime.

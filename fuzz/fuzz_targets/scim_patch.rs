@@ -7,7 +7,8 @@
 //! keys, each path lower-case, and either marked as an extension (a `urn:`
 //! other than the core schemas, kept whole) or a core path without brackets; a Group PATCH never both adds and removes
 //! one person; an accepted User body's email is normalized and an accepted
-//! Group body's title is trimmed and non-empty.
+//! Group body's title is trimmed and non-empty; a kept `userName` is never
+//! the email itself.
 #![no_main]
 
 use gitbook_directory_sync::scim::error::{ScimError, ScimType};
@@ -49,7 +50,13 @@ fuzz_target!(|data: &[u8]| {
     }
 
     match resource::user_input(&body) {
-        Ok(input) => assert_eq!(input.email.as_str(), input.email.as_str().trim().to_ascii_lowercase()),
+        Ok(input) => match &input.identity {
+            Ok((email, user_name)) => {
+                assert_eq!(email.as_str(), email.as_str().trim().to_ascii_lowercase());
+                assert!(user_name.as_deref().is_none_or(|n| !n.eq_ignore_ascii_case(email.as_str())), "{input:?}");
+            }
+            Err(error) => check_error(error, None),
+        },
         Err(error) => check_error(&error, None),
     }
     match resource::group_input(&body) {
@@ -62,10 +69,14 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// The most targets one operation can yield: one, or one per key of a
-/// `value` object (any case of `value`).
+/// `value` object (any case of `value`), a core schema URN key counting the
+/// keys of the object it wraps.
 fn most_targets(operation: &Value) -> usize {
     let values = operation.as_object().into_iter().flatten().filter(|(k, _)| k.eq_ignore_ascii_case("value"));
-    values.filter_map(|(_, v)| v.as_object()).map(|v| v.len()).max().unwrap_or(0).max(1)
+    let keys = |object: &serde_json::Map<String, Value>| -> usize {
+        object.iter().map(|(_, v)| v.as_object().map_or(1, |inner| inner.len().max(1))).sum()
+    };
+    values.filter_map(|(_, v)| v.as_object()).map(keys).max().unwrap_or(0).max(1)
 }
 
 /// The `Operations` array, found as the parser finds it (any case).

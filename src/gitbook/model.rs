@@ -59,6 +59,11 @@ pub struct Team {
     /// Count of members, as GitBook reports it.
     #[serde(default, deserialize_with = "count")]
     pub members: u32,
+    /// When the team was created (`createdAt`; required by the spec, read
+    /// leniently as only SCIM's `meta.created` shows it, and not written
+    /// back out, so every other output keeps its shape).
+    #[serde(default, skip_serializing)]
+    pub created_at: Option<String>,
 }
 
 /// `OrganizationTeamMember`: a member as seen from a team.

@@ -175,6 +175,23 @@ pub fn list_members_page(
     }
 }
 
+/// `GET /v1/orgs/{org}/members?sort=joinedAt&order=asc` for one page: the
+/// spec's `memberSort` and `listOrder` parameters, oldest member first, so
+/// that someone who joins lands after every position already listed (the
+/// default, newest first, moves everyone down on each join).
+pub fn list_members_by_join_page(settings: &Settings, page: Option<&str>, limit: u32) -> Call<Page<Member>> {
+    let mut query = vec![format!("limit={}", limit.clamp(1, MAX_PAGE_LIMIT))];
+    if let Some(page) = page {
+        query.push(format!("page={}", encode_query_value(page)));
+    }
+    query.push("sort=joinedAt&order=asc".to_owned());
+    Call {
+        operation: "list members",
+        request: request(settings, Method::Get, &format!("/members?{}", query.join("&")), None),
+        parse: json,
+    }
+}
+
 /// `GET /v1/orgs/{org}/members/{userId}`
 pub fn get_member(settings: &Settings, user: &GitBookId) -> Call<Member> {
     Call {
@@ -376,6 +393,17 @@ mod tests {
         })
         .unwrap();
         assert_eq!(page.next.map(|n| n.page).as_deref(), Some("p2"));
+    }
+
+    #[test]
+    fn members_by_join_ask_for_the_spec_s_sort_and_order() {
+        let call = list_members_by_join_page(&settings(), Some("p/2"), 1000);
+        assert_eq!(
+            call.request.url,
+            "https://api.gitbook.com/v1/orgs/acme/members?limit=1000&page=p%2F2&sort=joinedAt&order=asc"
+        );
+        let first = list_members_by_join_page(&settings(), None, 1);
+        assert_eq!(first.request.url, "https://api.gitbook.com/v1/orgs/acme/members?limit=1&sort=joinedAt&order=asc");
     }
 
     #[test]

@@ -48,11 +48,13 @@ pub struct ScimError {
     pub status: u16,
     pub scim_type: Option<ScimType>,
     pub detail: String,
+    /// The methods a 405 allows (its `Allow` header).
+    pub allow: Option<&'static str>,
 }
 
 impl ScimError {
     pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> ScimError {
-        ScimError { status, scim_type, detail: detail.into() }
+        ScimError { status, scim_type, detail: detail.into(), allow: None }
     }
 
     /// 400 with a `scimType`.
@@ -69,27 +71,42 @@ impl ScimError {
     }
 
     /// What a GitBook failure means to the identity provider: input GitBook
-    /// refused is the request's fault (400); a conflict stays a 409; a rate
-    /// limit stays a 429 (identity providers retry those); anything else is
-    /// GitBook or the way to it failing (502), never the IdP's credentials.
+    /// refused is the request's fault (400, with GitBook's words); a
+    /// conflict stays a 409; a rate limit stays a 429 (identity providers
+    /// retry those); anything else is GitBook or the way to it failing
+    /// (502), never the IdP's credentials. The IdP is not told where GitBook
+    /// is or how it is reached: a failure of the way there (a transport
+    /// error names the host and port) or of the service's GitBook token is
+    /// said in kind only.
     pub fn from_gitbook(error: &Error) -> ScimError {
         let detail = format!("GitBook: {error}");
         match error {
             Error::InvalidInput { .. } => ScimError::bad(ScimType::InvalidValue, detail),
             Error::SafetyStop(_) => ScimError::new(409, None, detail),
-            Error::Api(kind, _) => match kind {
-                FailureKind::Rejected => ScimError::bad(ScimType::InvalidValue, detail),
-                FailureKind::Conflict => ScimError::new(409, None, detail),
-                FailureKind::RateLimited => ScimError::new(429, None, detail),
-                FailureKind::NotFound
-                | FailureKind::Unauthorized
-                | FailureKind::Forbidden
-                | FailureKind::ServerError
-                | FailureKind::InvalidResponse
-                | FailureKind::Transport => ScimError::new(502, None, detail),
-                // GitBook did not answer in time: a gateway timeout.
-                FailureKind::DeadlineExceeded => ScimError::new(504, None, detail),
-            },
+            Error::Api(kind, failure) => {
+                let status = failure.status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+                let brief = |what: &str| {
+                    format!(
+                        "GitBook: {} failed: {}{status}; {what}. The service's operator can find the cause in its \
+                         log and configuration",
+                        failure.operation,
+                        kind.name()
+                    )
+                };
+                match kind {
+                    FailureKind::Rejected => ScimError::bad(ScimType::InvalidValue, detail),
+                    FailureKind::Conflict => ScimError::new(409, None, detail),
+                    FailureKind::RateLimited => ScimError::new(429, None, brief("retry later")),
+                    FailureKind::NotFound
+                    | FailureKind::Unauthorized
+                    | FailureKind::Forbidden
+                    | FailureKind::ServerError
+                    | FailureKind::InvalidResponse
+                    | FailureKind::Transport => ScimError::new(502, None, brief("retry later")),
+                    // GitBook did not answer in time: a gateway timeout.
+                    FailureKind::DeadlineExceeded => ScimError::new(504, None, brief("retry later")),
+                }
+            }
         }
     }
 
@@ -146,5 +163,25 @@ mod tests {
         assert_eq!(ScimError::from_gitbook(&failure(FailureKind::Unauthorized)).status, 502);
         assert_eq!(ScimError::from_gitbook(&failure(FailureKind::ServerError)).status, 502);
         assert!(ScimError::from_gitbook(&failure(FailureKind::Rejected)).detail.contains("Invalid email"));
+    }
+
+    #[test]
+    fn where_gitbook_is_never_reaches_the_identity_provider() {
+        let error = Error::Api(
+            FailureKind::Transport,
+            ApiFailure {
+                operation: "list members",
+                status: None,
+                message: "connection refused: 10.1.2.3:8443 (gitbook.internal)".into(),
+                attempts: 3,
+                elapsed_ms: 900,
+                retry_after_ms: None,
+                effect_unknown: false,
+            },
+        );
+        let scim = ScimError::from_gitbook(&error);
+        assert_eq!(scim.status, 502);
+        assert!(!scim.detail.contains("10.1.2.3") && !scim.detail.contains("gitbook.internal"), "{}", scim.detail);
+        assert!(scim.detail.contains("list members failed: transport failure"), "{}", scim.detail);
     }
 }

@@ -1,16 +1,28 @@
 //! `/Groups`: SCIM Groups as GitBook teams. The id is the team id; members
-//! are named by user ids ([`super::id`]), which GitBook's team endpoints
-//! accept as emails, so membership changes need no lookups.
+//! are named by user ids ([`super::id`]), which carry their emails.
 //!
-//! Membership changes go in one `PUT …/teams/{id}/members` with `add` and
-//! `remove`; a full replacement (PUT, or PATCH `replace members`) first
-//! reads the team's members and sends the difference.
+//! Identity providers name people in groups who are not GitBook members:
+//! Entra creates a disabled user (not invited) and then adds them to its
+//! groups; a leaver stays in the IdP's group. Such people are left out of
+//! what is sent to GitBook, never in the way of the others: everyone to add
+//! is looked up first (one search each, or one listing of the organization
+//! for more than [`LOOKUPS_BEFORE_LISTING`]) and added by GitBook user id,
+//! so an email can never re-admit a leaver. The answer is what identity
+//! providers expect (201 or 200 listing the members the team really has, or
+//! 204 for a PATCH, as Microsoft asks), and [`LeftOut`] names who was left
+//! out for the operator's log.
+//!
+//! Membership changes go in `PUT …/teams/{id}/members` requests of at most
+//! [`TEAM_UPDATE_BATCH`] entries (`add` plus `remove`) each; a full
+//! replacement (PUT, or PATCH `replace members`) first reads the team's
+//! members and sends the difference. A new team is created with at most
+//! that many members, the rest added the same way.
 
 use super::error::{ScimError, ScimType};
 use super::filter::Attribute;
 use super::list::{list_response, ListQuery};
 use super::patch::{OpKind, Target};
-use super::resource::{self, member_email, member_values, title_of, GroupInput};
+use super::resource::{self, member_values, title_of, GroupInput};
 use super::users;
 use crate::error::{Error, FailureKind};
 use crate::gitbook::model::{Member, Team};
@@ -20,13 +32,18 @@ use crate::gitbook::Client;
 use crate::io::Io;
 use crate::validate::{Email, GitBookId, MemberRef, TeamTitle};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 type Result<T> = std::result::Result<T, ScimError>;
 
-/// Above this many members, a new group's members are found with one
-/// listing of the organization rather than one search each.
-const LOOKUPS_BEFORE_LISTING: usize = 10;
+/// Above this many people to add, members are found with one listing of the
+/// organization rather than one search each.
+pub const LOOKUPS_BEFORE_LISTING: usize = 10;
+/// The most entries (`add` plus `remove`, or a new team's `members`) one
+/// GitBook request carries: GitBook documents no bound, and 1000 is its
+/// largest page and the invite batch, so one request stays bounded however
+/// large the IdP's group (Okta pushes whole member lists).
+pub const TEAM_UPDATE_BATCH: usize = 1000;
 
 fn team_id(id: &str) -> Result<GitBookId> {
     GitBookId::parse("id", id).map_err(|_| not_found(id))
@@ -118,27 +135,65 @@ pub fn get<I: Io>(id: &str, exclude_members: bool, client: &mut Client<I>) -> Re
 }
 
 /// `POST /Groups`: 409 when a team has the title; otherwise the team is
-/// created with its members in one request (members are found by email
-/// first, as team creation takes user ids).
-pub fn create<I: Io>(input: &GroupInput, client: &mut Client<I>) -> Result<Value> {
+/// created with those of its members who are organization members (found
+/// by email first, as team creation takes user ids). Creation looks the
+/// title up before any repeat ([`Client::create_team`]), so a lost answer
+/// never makes a second team.
+pub fn create<I: Io>(input: &GroupInput, client: &mut Client<I>) -> Result<(Value, LeftOut)> {
     if client.find_team_by_title(&input.title)?.is_some() {
         return Err(ScimError::conflict(format!("a GitBook team is already titled {:?}", input.title.as_str())));
     }
-    let members = find_members(&input.members, client)?;
-    let ids = members.iter().map(users::member_id).collect::<Result<Vec<_>>>()?;
-    let team = client.create_team(&input.title, &ids)?;
-    Ok(resource::group(&team, Some(&members)))
+    let found = find_members(&input.members, client)?;
+    let ids = found.members.iter().map(users::member_id).collect::<Result<Vec<_>>>()?;
+    let (first, rest) = ids.split_at(ids.len().min(TEAM_UPDATE_BATCH));
+    let team = client.create_team(&input.title, first)?;
+    if !rest.is_empty() {
+        let rest: Vec<MemberRef> = rest.iter().cloned().map(MemberRef::Id).collect();
+        update_members(&team_id(&team.id)?, &rest, &[], client)?;
+    }
+    Ok((resource::group(&team, Some(&found.members)), LeftOut(found.left_out)))
 }
 
-/// The organization members with these emails; anyone missing is 400.
-fn find_members<I: Io>(emails: &[Email], client: &mut Client<I>) -> Result<Vec<Member>> {
+/// The people a group change named who are not organization members.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeftOut(pub Vec<Email>);
+
+impl LeftOut {
+    /// A line for the operator's log, when anyone was left out.
+    pub fn log_line(&self, team: &str) -> Option<String> {
+        let (shown, more) =
+            (self.0.iter().take(20).map(Email::as_str).collect::<Vec<_>>(), self.0.len().saturating_sub(20));
+        (!self.0.is_empty()).then(|| {
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            format!(
+                "SCIM: left out of team {team}, as they are not GitBook organization members: {}{more}",
+                shown.join(", ")
+            )
+        })
+    }
+}
+
+/// Who of the people named is an organization member.
+struct Found {
+    /// In the order asked for.
+    members: Vec<Member>,
+    /// Not (or no longer) organization members: left out.
+    left_out: Vec<Email>,
+}
+
+/// The organization members with these emails, and who is not one.
+fn find_members<I: Io>(emails: &[Email], client: &mut Client<I>) -> Result<Found> {
     let mut found: HashMap<Email, Member> = HashMap::new();
     if emails.len() > LOOKUPS_BEFORE_LISTING {
-        for member in client.list_members(&MemberFilter::default())? {
-            if let Some(email) = email_of_member(&member).filter(|e| emails.contains(e)) {
-                found.insert(email, member);
+        let wanted: HashSet<&Email> = emails.iter().collect();
+        client.for_each_member_page(&MemberFilter::default(), |items, _| {
+            for member in items {
+                if let Some(email) = email_of_member(&member).filter(|e| wanted.contains(e)) {
+                    found.insert(email, member);
+                }
             }
-        }
+            true
+        })?;
     } else {
         for email in emails {
             if let Some(member) = client.find_member_by_email(email)? {
@@ -146,29 +201,43 @@ fn find_members<I: Io>(emails: &[Email], client: &mut Client<I>) -> Result<Vec<M
             }
         }
     }
-    emails
-        .iter()
-        .map(|email| {
-            found.remove(email).ok_or_else(|| {
-                ScimError::bad(
-                    ScimType::InvalidValue,
-                    format!("{email} is not a member of the GitBook organization; provision the user first"),
-                )
-            })
-        })
-        .collect()
+    let (mut members, mut left_out) = (Vec::new(), Vec::new());
+    for email in emails {
+        match found.remove(email) {
+            Some(member) => members.push(member),
+            None => left_out.push(email.clone()),
+        }
+    }
+    Ok(Found { members, left_out })
+}
+
+/// Sends membership changes in requests of at most [`TEAM_UPDATE_BATCH`]
+/// entries; nothing to change sends nothing.
+fn update_members<I: Io>(
+    team: &GitBookId,
+    add: &[MemberRef],
+    remove: &[MemberRef],
+    client: &mut Client<I>,
+) -> Result<()> {
+    let (mut add, mut remove) = (add, remove);
+    while !add.is_empty() || !remove.is_empty() {
+        let adding = add.len().min(TEAM_UPDATE_BATCH);
+        let removing = remove.len().min(TEAM_UPDATE_BATCH - adding);
+        client.update_team_members(team, &add[..adding], &remove[..removing])?;
+        add = &add[adding..];
+        remove = &remove[removing..];
+    }
+    Ok(())
 }
 
 /// `PUT /Groups/{id}`: renamed if the title changed, and the members made
-/// exactly those given, in one request for the difference.
-pub fn replace<I: Io>(id: &str, input: &GroupInput, client: &mut Client<I>) -> Result<Value> {
+/// exactly those given who are organization members.
+pub fn replace<I: Io>(id: &str, input: &GroupInput, client: &mut Client<I>) -> Result<(Value, LeftOut)> {
     let (team_id, team) = get_team(id, client)?;
     let team = rename(&team_id, team, &input.title, client)?;
     let current = team_members(&team_id, client)?;
-    let (add, remove) = difference(&current, &input.members, &[]);
-    client.update_team_members(&team_id, &add, &remove)?;
-    let members = if add.is_empty() && remove.is_empty() { current } else { team_members(&team_id, client)? };
-    Ok(resource::group(&team, Some(&members)))
+    let (members, left_out) = make_members(&team_id, current, &input.members, client)?;
+    Ok((resource::group(&team, Some(&members)), LeftOut(left_out)))
 }
 
 /// Renames when the title differs (exactly: a change of case is a rename).
@@ -179,24 +248,26 @@ fn rename<I: Io>(team_id: &GitBookId, team: Team, title: &TeamTitle, client: &mu
     Ok(client.execute(ops::rename_team(client.settings(), team_id, title))?)
 }
 
-/// What to send for the team to hold `wanted` plus `also` (and nobody
-/// else with an email): new people by email, leavers by id. Members
-/// without a visible email cannot be named by the IdP and stay.
-fn difference(current: &[Member], wanted: &[Email], also: &[Email]) -> (Vec<MemberRef>, Vec<MemberRef>) {
-    let current_emails: Vec<Option<Email>> = current.iter().map(email_of_member).collect();
-    let add = wanted
-        .iter()
-        .chain(also)
-        .filter(|e| !current_emails.contains(&Some((*e).clone())))
-        .map(|e| MemberRef::Email(e.clone()))
-        .collect();
-    let remove = current
-        .iter()
-        .zip(&current_emails)
-        .filter(|(_, email)| email.as_ref().is_some_and(|e| !wanted.contains(e) && !also.contains(e)))
-        .filter_map(|(m, _)| GitBookId::parse("user-id", &m.id).ok().map(MemberRef::Id))
-        .collect();
-    (add, remove)
+/// Makes the team hold exactly the organization members among `wanted`
+/// (members without a visible email cannot be named by the IdP and stay):
+/// newcomers by user id, after looking them up; leavers by user id. Returns
+/// the team's members afterwards, and who was left out.
+fn make_members<I: Io>(
+    team: &GitBookId,
+    current: Vec<Member>,
+    wanted: &[Email],
+    client: &mut Client<I>,
+) -> Result<(Vec<Member>, Vec<Email>)> {
+    let wanted_set: HashSet<&Email> = wanted.iter().collect();
+    let current_emails: HashSet<Email> = current.iter().filter_map(email_of_member).collect();
+    let newcomers: Vec<Email> = wanted.iter().filter(|e| !current_emails.contains(*e)).cloned().collect();
+    let found = find_members(&newcomers, client)?;
+    let (kept, leaving): (Vec<Member>, Vec<Member>) =
+        current.into_iter().partition(|m| email_of_member(m).is_none_or(|e| wanted_set.contains(&e)));
+    let add = found.members.iter().map(|m| users::member_id(m).map(MemberRef::Id)).collect::<Result<Vec<_>>>()?;
+    let remove = leaving.iter().map(|m| users::member_id(m).map(MemberRef::Id)).collect::<Result<Vec<_>>>()?;
+    update_members(team, &add, &remove, client)?;
+    Ok((kept.into_iter().chain(found.members).collect(), found.left_out))
 }
 
 /// A Group PATCH, folded in order.
@@ -211,21 +282,17 @@ pub struct GroupChanges {
 
 impl GroupChanges {
     fn add(&mut self, emails: Vec<Email>) {
-        for email in emails {
-            self.remove.retain(|e| *e != email);
-            if !self.add.contains(&email) {
-                self.add.push(email);
-            }
-        }
+        let adding: HashSet<&Email> = emails.iter().collect();
+        self.remove.retain(|e| !adding.contains(e));
+        let mut have: HashSet<Email> = self.add.iter().cloned().collect();
+        self.add.extend(emails.into_iter().filter(|e| have.insert(e.clone())));
     }
 
     fn remove(&mut self, emails: Vec<Email>) {
-        for email in emails {
-            self.add.retain(|e| *e != email);
-            if !self.remove.contains(&email) {
-                self.remove.push(email);
-            }
-        }
+        let removing: HashSet<&Email> = emails.iter().collect();
+        self.add.retain(|e| !removing.contains(e));
+        let mut have: HashSet<Email> = self.remove.iter().cloned().collect();
+        self.remove.extend(emails.into_iter().filter(|e| have.insert(e.clone())));
     }
 
     fn replace(&mut self, emails: Vec<Email>) {
@@ -255,7 +322,8 @@ pub fn changes(targets: &[Target]) -> Result<GroupChanges> {
                 changes.title = Some(title_of(title)?);
             }
             ("members", Some((attribute, id)), OpKind::Remove) if attribute == "value" => {
-                changes.remove(vec![member_email(id)?]);
+                // An id this service never made names no team member.
+                changes.remove(super::id::email_of(id).into_iter().collect());
             }
             ("members", None, OpKind::Add) => changes.add(member_values(value.unwrap_or(&Value::Null))?),
             ("members", None, OpKind::Remove) => match value {
@@ -263,8 +331,7 @@ pub fn changes(targets: &[Target]) -> Result<GroupChanges> {
                 None => changes.replace(Vec::new()),
             },
             ("members", None, OpKind::Replace) => changes.replace(member_values(value.unwrap_or(&Value::Null))?),
-            ("id" | "externalid" | "schemas" | "meta", None, _) => {}
-            _ => {
+            ("displayname" | "members", _, _) => {
                 let shown: String = path.plain().chars().take(100).collect();
                 return Err(ScimError::bad(
                     ScimType::InvalidPath,
@@ -274,32 +341,39 @@ pub fn changes(targets: &[Target]) -> Result<GroupChanges> {
                     ),
                 ));
             }
+            // Anything else (id, externalId, meta, attributes GitBook has no
+            // place for) is accepted and ignored.
+            _ => {}
         }
     }
     Ok(changes)
 }
 
-/// `PATCH /Groups/{id}` (answered with 204): a rename when the title
-/// differs, and the membership in one request.
-pub fn patch<I: Io>(id: &str, targets: &[Target], client: &mut Client<I>) -> Result<()> {
+/// `PATCH /Groups/{id}` (answered 204): a rename when the title differs,
+/// and the membership.
+pub fn patch<I: Io>(id: &str, targets: &[Target], client: &mut Client<I>) -> Result<LeftOut> {
     let changes = changes(targets)?;
     let (team_id, team) = get_team(id, client)?;
     if let Some(title) = &changes.title {
         rename(&team_id, team, title, client)?;
     }
-    let (add, remove) = match &changes.replace {
-        Some(wanted) => {
+    let left_out = match &changes.replace {
+        Some(replacement) => {
             let current = team_members(&team_id, client)?;
-            let wanted: Vec<Email> = wanted.iter().filter(|e| !changes.remove.contains(e)).cloned().collect();
-            difference(&current, &wanted, &changes.add)
+            let mut wanted: Vec<Email> = replacement.iter().filter(|e| !changes.remove.contains(e)).cloned().collect();
+            wanted.extend(changes.add.iter().filter(|e| !replacement.contains(e)).cloned());
+            make_members(&team_id, current, &wanted, client)?.1
         }
-        None => (
-            changes.add.iter().cloned().map(MemberRef::Email).collect(),
-            changes.remove.iter().cloned().map(MemberRef::Email).collect(),
-        ),
+        None => {
+            let found = find_members(&changes.add, client)?;
+            let add =
+                found.members.iter().map(|m| users::member_id(m).map(MemberRef::Id)).collect::<Result<Vec<_>>>()?;
+            let remove: Vec<MemberRef> = changes.remove.iter().cloned().map(MemberRef::Email).collect();
+            update_members(&team_id, &add, &remove, client)?;
+            found.left_out
+        }
     };
-    client.update_team_members(&team_id, &add, &remove)?;
-    Ok(())
+    Ok(LeftOut(left_out))
 }
 
 /// `DELETE /Groups/{id}`: 404 when there was no such team.
@@ -363,9 +437,12 @@ mod tests {
     fn unsupported_group_changes_say_what_is_supported() {
         for (body, kind) in [
             (json!({"Operations": [{"op": "remove", "path": "displayName"}]}), ScimType::Mutability),
-            (json!({"Operations": [{"op": "add", "path": "owners", "value": 1}]}), ScimType::InvalidPath),
             (
-                json!({"Operations": [{"op": "add", "path": "members", "value": [{"value": "010101"}]}]}),
+                json!({"Operations": [{"op": "add", "path": "members[value eq \"x\"]", "value": 1}]}),
+                ScimType::InvalidPath,
+            ),
+            (
+                json!({"Operations": [{"op": "add", "path": "members", "value": [{"id": "010101"}]}]}),
                 ScimType::InvalidValue,
             ),
             (json!({"Operations": [{"op": "replace", "path": "displayName", "value": ""}]}), ScimType::InvalidValue),
@@ -375,15 +452,12 @@ mod tests {
     }
 
     #[test]
-    fn the_difference_adds_by_email_and_removes_by_id() {
-        let member = |id: &str, mail: &str| -> Member {
-            serde_json::from_value(json!({"id": id, "role": null, "disabled": false, "joinedAt": "x", "sso": false,
-                                          "user": {"id": id, "displayName": id, "email": mail}}))
-            .unwrap()
-        };
-        let current = [member("u1", "a@x.io"), member("u2", "B@x.io")];
-        let (add, remove) = difference(&current, &[email("b@x.io"), email("c@x.io")], &[]);
-        assert_eq!(add, [MemberRef::Email(email("c@x.io"))]);
-        assert_eq!(remove, [MemberRef::Id(GitBookId::parse("i", "u1").unwrap())]);
+    fn attributes_gitbook_has_no_place_for_are_ignored() {
+        let body = json!({"Operations": [
+            {"op": "add", "path": "owners", "value": 1},
+            {"op": "replace", "path": "externalId", "value": "g1"},
+            {"op": "replace", "path": "urn:example:custom:2.0:Group:costCentre", "value": "7"}
+        ]});
+        assert_eq!(changes_of(body).unwrap(), GroupChanges::default());
     }
 }

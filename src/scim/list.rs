@@ -1,5 +1,6 @@
-//! List queries (RFC 7644 §3.4.2): `filter`, `startIndex`, `count` and
-//! `excludedAttributes`, and the `ListResponse` they are answered with.
+//! List queries (RFC 7644 §3.4.2): `filter`, `startIndex`, `count`,
+//! `attributes` and `excludedAttributes`, and the `ListResponse` they are
+//! answered with.
 //!
 //! `startIndex` is 1-based; below 1 counts as 1 (RFC 7644 §3.4.2.4).
 //! `count` below 0 counts as 0 and above [`MAX_RESULTS`] is capped there
@@ -24,14 +25,39 @@ pub struct ListQuery {
     pub start_index: u64,
     /// 0 to [`MAX_RESULTS`].
     pub count: u64,
-    /// `excludedAttributes` names `members`.
+    /// `excludedAttributes` names `members`, or `attributes` leaves them
+    /// out: a group's members need not be read.
     pub exclude_members: bool,
+    /// `attributes`: lower case, without the core schema URN.
+    pub attributes: Vec<String>,
+    /// `excludedAttributes`: lower case, without the core schema URN.
+    pub excluded: Vec<String>,
 }
 
 impl Default for ListQuery {
     fn default() -> ListQuery {
-        ListQuery { filter: None, start_index: 1, count: MAX_RESULTS, exclude_members: false }
+        ListQuery {
+            filter: None,
+            start_index: 1,
+            count: MAX_RESULTS,
+            exclude_members: false,
+            attributes: Vec::new(),
+            excluded: Vec::new(),
+        }
     }
+}
+
+/// An attribute list (`name.givenName, urn:…:User:userName`) as lower-case
+/// paths without the core schema URN.
+fn attribute_list(text: &str) -> Vec<String> {
+    const CORE: [&str; 2] =
+        ["urn:ietf:params:scim:schemas:core:2.0:user:", "urn:ietf:params:scim:schemas:core:2.0:group:"];
+    text.split(',')
+        .map(|a| a.trim().to_ascii_lowercase())
+        .map(|a| CORE.iter().find_map(|p| a.strip_prefix(p)).map(str::to_owned).unwrap_or(a))
+        .filter(|a| !a.is_empty())
+        .take(64)
+        .collect()
 }
 
 impl ListQuery {
@@ -49,13 +75,23 @@ impl ListQuery {
         if let Some(text) = get("count") {
             query.count = integer("count", text)?.clamp(0, MAX_RESULTS as i128) as u64;
         }
-        if let Some(text) = get("excludedAttributes") {
-            query.exclude_members = text.split(',').any(|a| {
-                let a = a.trim().to_ascii_lowercase();
-                a == "members" || a.ends_with(":group:members")
-            });
-        }
-        Ok(query)
+        Ok(ListQuery::with_projection(query, pairs))
+    }
+
+    /// Only `attributes` and `excludedAttributes` (on a POST, PUT or
+    /// PATCH, RFC 7644 §3.9).
+    pub fn projection(pairs: &[(String, String)]) -> ListQuery {
+        ListQuery::with_projection(ListQuery::default(), pairs)
+    }
+
+    fn with_projection(mut query: ListQuery, pairs: &[(String, String)]) -> ListQuery {
+        let get = |name: &str| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        query.attributes = get("attributes").map(attribute_list).unwrap_or_default();
+        query.excluded = get("excludedAttributes").map(attribute_list).unwrap_or_default();
+        let names_members = |list: &[String]| list.iter().any(|a| a == "members" || a.starts_with("members."));
+        query.exclude_members = query.excluded.iter().any(|a| a == "members")
+            || (!query.attributes.is_empty() && !names_members(&query.attributes));
+        query
     }
 
     /// The 0-based range of results this query asks for.
@@ -127,6 +163,9 @@ mod tests {
         assert!(query(&[("excludedAttributes", "members")]).unwrap().exclude_members);
         assert!(query(&[("excludedattributes", "meta, Members")]).unwrap().exclude_members);
         assert!(!query(&[("excludedAttributes", "meta"), ("aadOptscim062020", "")]).unwrap().exclude_members);
+        let q = query(&[("attributes", "urn:ietf:params:scim:schemas:core:2.0:Group:displayName, meta")]).unwrap();
+        assert_eq!((q.attributes, q.exclude_members), (vec!["displayname".to_owned(), "meta".to_owned()], true));
+        assert!(!query(&[("attributes", "members.value")]).unwrap().exclude_members);
     }
 
     #[test]

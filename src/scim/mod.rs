@@ -9,20 +9,21 @@
 //! [`list`] (list queries and `ListResponse`), [`id`] (opaque user ids),
 //! [`resource`] (User and Group JSON to and from GitBook's model),
 //! [`users`] and [`groups`] (the operations), [`discovery`] (the fixed
-//! documents), [`error`] (SCIM error bodies).
+//! documents), [`error`] (SCIM error bodies), [`project`] (`meta.location`
+//! and the `attributes`/`excludedAttributes` projection of answers).
 //!
 //! | request | GitBook calls |
 //! |---|---|
 //! | `GET /Users?filter=userName eq "…"` | one member search |
-//! | `GET /Users?startIndex=&count=` | member pages (1000 each) up to the window's end |
+//! | `GET /Users?startIndex=&count=` | member pages (1000 each, oldest first) up to the window's end |
 //! | `POST /Users` | a search (409 if found), an invite, the new member read |
 //! | `GET /Users/{id}` | one member search |
-//! | `PUT`/`PATCH /Users/{id}` | a search, then a removal (`active: false`), an invite and a read (`active: true` for a non-member) or a role change |
+//! | `PUT`/`PATCH /Users/{id}` | a search, then a removal (`active: false`, whatever else is asked), an invite and a read (`active: true` for a non-member) or a role change |
 //! | `DELETE /Users/{id}` | a search and a removal |
 //! | `GET /Groups?filter=displayName eq "…"` | a team search, and each team's members unless `excludedAttributes=members` |
-//! | `POST /Groups` | a title search (409 if found), member searches, one team creation |
-//! | `PATCH /Groups/{id}` | the team read, a rename if the title differs, one members update (a replacement reads the members first) |
-//! | `PUT /Groups/{id}` | the team and its members read, a rename if needed, one members update |
+//! | `POST /Groups` | a title search (409 if found), member searches (or one organization listing above 10), one team creation (then members updates beyond 1000) |
+//! | `PATCH /Groups/{id}` | the team read, a rename if the title differs, searches for whom to add (or one organization listing above 10), members updates of up to 1000 entries (a replacement reads the members first) |
+//! | `PUT /Groups/{id}` | the team and its members read, a rename if needed, searches for newcomers (or one organization listing above 10), members updates of up to 1000 entries |
 //! | `DELETE /Groups/{id}` | one team deletion |
 
 pub mod discovery;
@@ -32,6 +33,7 @@ pub mod groups;
 pub mod id;
 pub mod list;
 pub mod patch;
+pub mod project;
 pub mod resource;
 pub mod users;
 
@@ -46,8 +48,9 @@ use serde_json::Value;
 pub const BASE_PATH: &str = "/scim/v2";
 /// What every SCIM answer is.
 pub const CONTENT_TYPE: &str = "application/scim+json";
-/// The largest request body read (a group of about 15,000 members).
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The largest request body read: a group of about 150,000 members, as Okta
+/// pushes whole member lists by PUT.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
@@ -79,7 +82,7 @@ impl Endpoint {
         }
     }
 
-    fn allowed(&self) -> &'static str {
+    pub fn allowed(&self) -> &'static str {
         match self {
             Endpoint::Users | Endpoint::Groups => "GET, POST",
             Endpoint::User(_) | Endpoint::Group(_) => "GET, PUT, PATCH, DELETE",
@@ -94,8 +97,11 @@ pub struct Request {
     pub verb: Verb,
     pub endpoint: Endpoint,
     /// The list query (read on every GET: `excludedAttributes` applies to
-    /// one group too).
+    /// one group too); on other methods only its projection is read.
     pub query: ListQuery,
+    /// Where the service is reached, for `Location` and `meta.location`:
+    /// an absolute URL when the request named its host, else [`BASE_PATH`].
+    pub base: String,
 }
 
 impl Request {
@@ -105,16 +111,34 @@ impl Request {
     }
 }
 
-/// What to answer: a status and, except for 204, a body.
+/// What to answer: a status, headers beyond the content type (`Location`,
+/// `Allow`) and, except for 204, a body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Answer {
     pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
     pub body: Option<Value>,
+    /// For the operator's log, never sent (who a group change left out).
+    pub log: Option<String>,
+}
+
+impl Answer {
+    fn new(status: u16, body: Option<Value>) -> Answer {
+        Answer { status, headers: Vec::new(), body, log: None }
+    }
+
+    fn logging(self, log: Option<String>) -> Answer {
+        Answer { log, ..self }
+    }
 }
 
 impl From<ScimError> for Answer {
     fn from(error: ScimError) -> Answer {
-        Answer { status: error.status, body: Some(error.body()) }
+        let mut answer = Answer::new(error.status, Some(error.body()));
+        if let Some(allow) = error.allow {
+            answer.headers.push(("allow", allow.to_owned()));
+        }
+        answer
     }
 }
 
@@ -159,7 +183,7 @@ pub fn parse_request(
     if !endpoint.allows(verb) {
         return Err(method_not_allowed(&endpoint));
     }
-    let request = Request { verb, endpoint, query: ListQuery::default() };
+    let request = Request { verb, endpoint, query: ListQuery::default(), base: BASE_PATH.to_owned() };
     if request.takes_body() {
         let media_type = content_type.map(|t| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
         if let Some(media_type) = media_type.filter(|t| t != CONTENT_TYPE && t != "application/json") {
@@ -171,12 +195,15 @@ pub fn parse_request(
             ));
         }
     }
-    let query = if verb == Verb::Get { ListQuery::parse(query)? } else { ListQuery::default() };
+    let query = if verb == Verb::Get { ListQuery::parse(query)? } else { ListQuery::projection(query) };
     Ok(Request { query, ..request })
 }
 
 fn method_not_allowed(endpoint: &Endpoint) -> ScimError {
-    ScimError::new(405, None, format!("method not allowed here; use {}", endpoint.allowed()))
+    ScimError {
+        allow: Some(endpoint.allowed()),
+        ..ScimError::new(405, None, format!("method not allowed here; use {}", endpoint.allowed()))
+    }
 }
 
 /// Answers a request whose body (empty unless [`Request::takes_body`]) has
@@ -184,7 +211,7 @@ fn method_not_allowed(endpoint: &Endpoint) -> ScimError {
 /// `defaults` (role, SSO) unless the IdP sends a role.
 pub fn respond<I: Io>(request: &Request, body: &[u8], defaults: &JoinDefaults, client: &mut Client<I>) -> Answer {
     match serve(request, body, defaults, client) {
-        Ok(answer) => answer,
+        Ok(answer) => project::finish(request, answer),
         Err(error) => error.into(),
     }
 }
@@ -195,9 +222,9 @@ fn serve<I: Io>(
     defaults: &JoinDefaults,
     client: &mut Client<I>,
 ) -> Result<Answer, ScimError> {
-    let ok = |body: Value| Answer { status: 200, body: Some(body) };
-    let created = |body: Value| Answer { status: 201, body: Some(body) };
-    let no_content = || Answer { status: 204, body: None };
+    let ok = |body: Value| Answer::new(200, Some(body));
+    let created = |body: Value| Answer::new(201, Some(body));
+    let no_content = || Answer::new(204, None);
     let document = || json_body(body);
     let query = &request.query;
     Ok(match (&request.endpoint, request.verb) {
@@ -213,12 +240,20 @@ fn serve<I: Io>(
             no_content()
         }
         (Endpoint::Groups, Verb::Get) => ok(groups::list(query, client)?),
-        (Endpoint::Groups, _) => created(groups::create(&resource::group_input(&document()?)?, client)?),
+        (Endpoint::Groups, _) => {
+            let input = resource::group_input(&document()?)?;
+            let (group, left_out) = groups::create(&input, client)?;
+            let log = left_out.log_line(input.title.as_str());
+            created(group).logging(log)
+        }
         (Endpoint::Group(id), Verb::Get) => ok(groups::get(id, query.exclude_members, client)?),
-        (Endpoint::Group(id), Verb::Put) => ok(groups::replace(id, &resource::group_input(&document()?)?, client)?),
+        (Endpoint::Group(id), Verb::Put) => {
+            let (group, left_out) = groups::replace(id, &resource::group_input(&document()?)?, client)?;
+            ok(group).logging(left_out.log_line(id))
+        }
         (Endpoint::Group(id), Verb::Patch) => {
-            groups::patch(id, &patch::parse(&document()?)?, client)?;
-            no_content()
+            let left_out = groups::patch(id, &patch::parse(&document()?)?, client)?;
+            no_content().logging(left_out.log_line(id))
         }
         (Endpoint::Group(id), _) => {
             groups::delete(id, client)?;
@@ -270,6 +305,8 @@ mod tests {
     #[test]
     fn methods_bodies_and_queries_are_checked_from_the_head() {
         assert_eq!(parse("DELETE", "/Users", &[], None).unwrap_err().status, 405);
+        let answer = Answer::from(parse("PUT", "/Groups", &[], None).unwrap_err());
+        assert_eq!(answer.headers, [("allow", "GET, POST".to_owned())]);
         assert_eq!(parse("POST", "/Users/x", &[], None).unwrap_err().status, 405);
         assert_eq!(parse("OPTIONS", "/Groups", &[], None).unwrap_err().status, 405);
         assert_eq!(parse("POST", "/Users", &[], Some("text/plain")).unwrap_err().status, 415);

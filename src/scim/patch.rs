@@ -102,12 +102,24 @@ fn read_operation(operation: &Value, targets: &mut Vec<Target>) -> Result<(), St
     }
 }
 
-/// A path-less operation: each key of the value is a path (an extension
-/// schema's key holds an object of its attributes, which GitBook does not
-/// store either).
+/// A path-less operation: each key of the value is a path. The core
+/// schema's URN as a key wraps core attributes
+/// (`{"urn:ietf:params:scim:schemas:core:2.0:User": {"active": false}}`),
+/// which are read as if unwrapped; an extension schema's key holds an
+/// object of its attributes, which GitBook does not store.
 fn expand(op: OpKind, map: Map<String, Value>, targets: &mut Vec<Target>) -> Result<(), String> {
     for (key, value) in map {
-        targets.push(Target { op, path: parse_path(&key)?, value: Some(value) });
+        let lower = key.trim().to_ascii_lowercase();
+        let is_core = CORE_PREFIXES.iter().any(|p| lower == p[..p.len() - 1]);
+        match value {
+            Value::Object(inner) if is_core => {
+                // One level only: a core URN inside a core URN is no SCIM form.
+                for (key, value) in inner {
+                    targets.push(Target { op, path: parse_path(&key)?, value: Some(value) });
+                }
+            }
+            value => targets.push(Target { op, path: parse_path(&key)?, value: Some(value) }),
+        }
     }
     Ok(())
 }
@@ -240,6 +252,18 @@ mod tests {
         paths.sort();
         assert_eq!(paths, ["active", "displayname", "name.givenname"]);
         assert!(got.iter().all(|t| t.0 == OpKind::Replace));
+    }
+
+    #[test]
+    fn the_core_urn_as_a_key_wraps_core_attributes() {
+        let body = json!({"Operations": [{"op": "replace",
+            "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"active": false, "userName": "a@x.io"}}}]});
+        let got = targets(body);
+        let mut paths: Vec<&str> = got.iter().map(|t| t.1.as_str()).collect();
+        paths.sort();
+        assert_eq!(paths, ["active", "username"]);
+        let path = "URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER:active";
+        assert_eq!(targets(json!({"Operations": [{"op": "replace", "path": path, "value": false}]}))[0].1, "active");
     }
 
     #[test]

@@ -10,11 +10,20 @@
 //! - Group: `id` the team id, `displayName` its title, `members` the
 //!   members' user ids.
 //!
-//! Incoming bodies may carry any attribute of the core or an extension
-//! schema; what GitBook does not store (`name`, `externalId`, `password`,
-//! the enterprise extension…) is accepted and not kept. An attribute that is
-//! in no schema is refused (400 `invalidSyntax`), so a typo is not silently
-//! dropped.
+//! Incoming bodies may carry any attribute: what GitBook does not store
+//! (`name`, `externalId`, `password`, the enterprise extension, Entra's
+//! top-level `"department": null`, attributes an admin mapped without a
+//! URN…) is accepted and not kept, as RFC 7643 §2.1 and §3 let a service
+//! provider ignore attributes it does not support.
+//!
+//! # The GitBook email
+//! One rule for every body: the work email (`emails[type eq "work"]`), else
+//! the primary one, is the member's GitBook email; without either, `userName`
+//! is, when it is an email (else 400, naming the mapping to change). A
+//! `userName` that differs from the GitBook email (Entra's
+//! userPrincipalName, Microsoft's `Test_User_…` examples) is kept in the
+//! user's id ([`super::id`]) and answered back as sent; it cannot be
+//! searched for, so a `userName eq` filter finds such a user only by email.
 
 use super::error::{ScimError, ScimType};
 use super::id;
@@ -27,37 +36,6 @@ use serde_json::{json, Map, Value};
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-/// RFC 7643 §4.1's User attributes (lower case), plus `schemas`.
-pub const USER_ATTRIBUTES: [&str; 25] = [
-    "schemas",
-    "id",
-    "externalid",
-    "meta",
-    "username",
-    "name",
-    "displayname",
-    "nickname",
-    "profileurl",
-    "title",
-    "usertype",
-    "preferredlanguage",
-    "locale",
-    "timezone",
-    "active",
-    "password",
-    "emails",
-    "phonenumbers",
-    "ims",
-    "photos",
-    "addresses",
-    "groups",
-    "entitlements",
-    "roles",
-    "x509certificates",
-];
-/// RFC 7643 §4.2's Group attributes (lower case), plus `schemas`.
-pub const GROUP_ATTRIBUTES: [&str; 6] = ["schemas", "id", "externalid", "meta", "displayname", "members"];
 
 /// A role as the IdP set it: `None` when it sent none (the default applies).
 pub type RoleChoice = Option<Option<Role>>;
@@ -76,6 +54,10 @@ pub fn user(member: &Member, email: &Email) -> Value {
         name["familyName"] = json!(family);
     }
     let mut body = base_user(email, !member.disabled);
+    // GitBook records when someone joined and nothing later that SCIM
+    // attributes change, so the join is also the last modification.
+    body["meta"]["created"] = json!(member.joined_at);
+    body["meta"]["lastModified"] = json!(member.joined_at);
     body["displayName"] = json!(display);
     body["name"] = name;
     body["roles"] = json!([{"value": role_or_guest_name(member.role), "primary": true}]);
@@ -111,6 +93,11 @@ pub fn group(team: &Team, members: Option<&[Member]>) -> Value {
         "displayName": team.title,
         "meta": {"resourceType": "Group"},
     });
+    if let Some(created) = &team.created_at {
+        // A rename or a membership change leaves no date in GitBook's answers.
+        body["meta"]["created"] = json!(created);
+        body["meta"]["lastModified"] = json!(created);
+    }
     if let Some(members) = members {
         let values: Vec<Value> = members
             .iter()
@@ -124,22 +111,23 @@ pub fn group(team: &Team, members: Option<&[Member]>) -> Value {
     body
 }
 
-/// A User body (POST or PUT), as far as GitBook needs it.
+/// A User body (POST or PUT), as far as GitBook needs it. The email and the
+/// role may be refused; a PUT reports that only after a deactivation has
+/// taken effect, so they are kept as results.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserInput {
-    pub email: Email,
+    /// The GitBook email ([module docs](self#the-gitbook-email)), and the
+    /// `userName` when it is not that email (kept in the id).
+    pub identity: Result<(Email, Option<String>), ScimError>,
     /// `None` when not given: true for a new user, unchanged by a PUT.
     pub active: Option<bool>,
-    pub role: RoleChoice,
+    /// An absent, `null` or empty `roles` is `None`: no change.
+    pub role: Result<RoleChoice, ScimError>,
 }
 
-/// Reads a User body: `userName` must be the person's email.
+/// Reads a User body.
 pub fn user_input(body: &Value) -> Result<UserInput, ScimError> {
-    let object = resource_object(body, &USER_ATTRIBUTES, "User")?;
-    let user_name = field(object, "username")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ScimError::bad(ScimType::InvalidValue, "userName is required and must be a string"))?;
-    let email = user_name_email(user_name)?;
+    let object = resource_object(body, "User")?;
     let active = match field(object, "active") {
         None | Some(Value::Null) => None,
         Some(value) => {
@@ -147,10 +135,50 @@ pub fn user_input(body: &Value) -> Result<UserInput, ScimError> {
         }
     };
     let role = match field(object, "roles") {
-        None | Some(Value::Null) => None,
-        Some(value) => roles(value)?,
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => roles(value),
     };
-    Ok(UserInput { email, active, role })
+    Ok(UserInput { identity: identity(object), active, role })
+}
+
+/// The GitBook email a User body names, and its `userName` when that is
+/// something else.
+fn identity(object: &Map<String, Value>) -> Result<(Email, Option<String>), ScimError> {
+    let user_name = field(object, "username")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ScimError::bad(ScimType::InvalidValue, "userName is required and must be a string"))?;
+    let Some(address) = field(object, "emails").and_then(work_email) else {
+        return Ok((user_name_email(user_name)?, None));
+    };
+    let email = Email::parse("emails", address).map_err(|error| {
+        ScimError::bad(ScimType::InvalidValue, format!("the work email is not a usable email address: {error}"))
+    })?;
+    if Email::parse("userName", user_name).is_ok_and(|name| name == email) {
+        return Ok((email, None));
+    }
+    if !id::keepable(user_name) {
+        let shown: String = user_name.chars().take(100).collect();
+        return Err(ScimError::bad(
+            ScimType::InvalidValue,
+            format!(
+                "userName {shown:?} is not the work email {email} and cannot be kept in the user's id (1 to {} \
+                 bytes, no control characters or surrounding spaces); map userName from the work email (Entra ID: \
+                 mail; Okta: Username format Email)",
+                id::MAX_USER_NAME
+            ),
+        ));
+    }
+    Ok((email, Some(user_name.to_owned())))
+}
+
+/// The address of the work email in an `emails` value, else of the primary
+/// one.
+pub fn work_email(emails: &Value) -> Option<&str> {
+    let entries = emails.as_array()?;
+    let is_work = |e: &&Value| e.get("type").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("work"));
+    let is_primary = |e: &&Value| e.get("primary").and_then(boolean) == Some(true);
+    let chosen = entries.iter().find(is_work).or_else(|| entries.iter().find(is_primary))?;
+    chosen.get("value").and_then(Value::as_str)
 }
 
 /// `userName` as the GitBook email: it must be the person's email address.
@@ -158,7 +186,10 @@ pub fn user_name_email(user_name: &str) -> Result<Email, ScimError> {
     Email::parse("userName", user_name).map_err(|error| {
         ScimError::bad(
             ScimType::InvalidValue,
-            format!("userName must be the person's email address (map it from mail): {error}"),
+            format!(
+                "without a work email, userName must be the person's email address: {error}. Map userName from \
+                 mail, or map emails[type eq \"work\"].value"
+            ),
         )
     })
 }
@@ -195,7 +226,7 @@ pub struct GroupInput {
 }
 
 pub fn group_input(body: &Value) -> Result<GroupInput, ScimError> {
-    let object = resource_object(body, &GROUP_ATTRIBUTES, "Group")?;
+    let object = resource_object(body, "Group")?;
     let title = match field(object, "displayname") {
         Some(Value::String(title)) => title_of(title)?,
         _ => return Err(ScimError::bad(ScimType::InvalidValue, "displayName is required and must be a string")),
@@ -213,8 +244,9 @@ pub fn title_of(text: &str) -> Result<TeamTitle, ScimError> {
 }
 
 /// The people in a `members` value: `[{"value": "<user id>"}, …]` (one
-/// object alone is read as a list of one). Each must be a user id of this
-/// service.
+/// object alone is read as a list of one). A value that is not a user id of
+/// this service names nobody GitBook could have and is left out, like any
+/// other non-member: one odd member never blocks a group.
 pub fn member_values(value: &Value) -> Result<Vec<Email>, ScimError> {
     let entries = match value {
         Value::Array(entries) => entries.as_slice(),
@@ -222,43 +254,24 @@ pub fn member_values(value: &Value) -> Result<Vec<Email>, ScimError> {
         _ => return Err(ScimError::bad(ScimType::InvalidValue, "members must be an array of {\"value\": id}")),
     };
     let mut emails: Vec<Email> = Vec::with_capacity(entries.len());
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
     for entry in entries {
         let id = entry.get("value").and_then(Value::as_str).ok_or_else(|| {
             ScimError::bad(ScimType::InvalidValue, "each member must be an object with a string value")
         })?;
-        let email = member_email(id)?;
-        if !emails.contains(&email) {
+        let Some(email) = id::email_of(id) else { continue };
+        if seen.insert(email.clone()) {
             emails.push(email);
         }
     }
     Ok(emails)
 }
 
-/// The email a member `value` names.
-pub fn member_email(id: &str) -> Result<Email, ScimError> {
-    id::email_of(id).ok_or_else(|| {
-        let shown: String = id.chars().take(60).collect();
-        ScimError::bad(ScimType::InvalidValue, format!("member {shown:?} is not a user id of this service"))
-    })
-}
-
-/// The body as an object whose attributes are all in `known` (case
-/// insensitive) or in an extension schema.
-fn resource_object<'v>(body: &'v Value, known: &[&str], kind: &str) -> Result<&'v Map<String, Value>, ScimError> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| ScimError::bad(ScimType::InvalidSyntax, format!("a {kind} must be a JSON object")))?;
-    for key in object.keys() {
-        let lower = key.to_ascii_lowercase();
-        if !known.contains(&lower.as_str()) && !lower.starts_with("urn:") {
-            let shown: String = key.chars().take(60).collect();
-            return Err(ScimError::bad(
-                ScimType::InvalidSyntax,
-                format!("{shown:?} is not an attribute of the SCIM {kind} schema"),
-            ));
-        }
-    }
-    Ok(object)
+/// The body as an object. Attributes this service does not know are
+/// ignored, not refused: RFC 7643 lets a service provider ignore what it
+/// does not store, and identity providers send custom and `null` ones.
+fn resource_object<'v>(body: &'v Value, kind: &str) -> Result<&'v Map<String, Value>, ScimError> {
+    body.as_object().ok_or_else(|| ScimError::bad(ScimType::InvalidSyntax, format!("a {kind} must be a JSON object")))
 }
 
 /// An attribute by name, case-insensitively (`name` in lower case).
@@ -305,32 +318,53 @@ mod tests {
             "schemas": [USER_SCHEMA, ENTERPRISE_USER_SCHEMA], "externalId": "e1", "userName": "Ann@X.io",
             "active": true, "emails": [{"primary": true, "type": "work", "value": "Ann@X.io"}],
             "name": {"formatted": "Ann B", "familyName": "B", "givenName": "Ann"}, "roles": [],
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "7"}
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "7"},
+            "department": null, "manager": null, "costCentre": "R&D"
         });
-        assert_eq!(user_input(&entra).unwrap(), UserInput { email: email("ann@x.io"), active: Some(true), role: None });
+        let expected = UserInput { identity: Ok((email("ann@x.io"), None)), active: Some(true), role: Ok(None) };
+        assert_eq!(user_input(&entra).unwrap(), expected);
         let okta = json!({"schemas": [USER_SCHEMA], "userName": "bo@x.io", "active": "False", "password": "x",
                           "groups": [], "roles": [{"value": "read"}, {"value": "Edit", "primary": true}]});
         assert_eq!(
             user_input(&okta).unwrap(),
-            UserInput { email: email("bo@x.io"), active: Some(false), role: Some(Some(Role::Edit)) }
+            UserInput { identity: Ok((email("bo@x.io"), None)), active: Some(false), role: Ok(Some(Some(Role::Edit))) }
         );
         assert_eq!(roles(&json!("guest")).unwrap(), Some(None));
+    }
+
+    #[test]
+    fn the_gitbook_email_is_the_work_email_else_the_primary_else_user_name() {
+        let identity = |body: Value| user_input(&body).unwrap().identity;
+        let work = json!({"userName": "ann@x.io", "emails": [{"value": "home@y.io", "type": "home", "primary": true},
+                                                             {"value": "Ann@X.io", "type": "work"}]});
+        assert_eq!(identity(work), Ok((email("ann@x.io"), None)));
+        let primary = json!({"userName": "ann@x.io", "emails": [{"value": "ann@x.io", "primary": true}]});
+        assert_eq!(identity(primary), Ok((email("ann@x.io"), None)));
+        let home_only = json!({"userName": "Ann@x.io", "emails": [{"value": "a@home.io", "type": "home"}]});
+        assert_eq!(identity(home_only), Ok((email("ann@x.io"), None)));
+        // Entra's default mapping: userName from userPrincipalName; kept as sent.
+        let upn = json!({"userName": "ann@corp.onmicrosoft.com", "emails": [{"value": "ann@x.io", "type": "work"}]});
+        assert_eq!(identity(upn), Ok((email("ann@x.io"), Some("ann@corp.onmicrosoft.com".into()))));
+        let refused = identity(json!({"userName": "ann", "emails": []})).unwrap_err();
+        assert!(refused.detail.contains("Map userName from mail"), "{}", refused.detail);
+        let control = json!({"userName": "a\u{7}", "emails": [{"value": "ann@x.io", "type": "work"}]});
+        assert_eq!(identity(control).unwrap_err().scim_type, Some(ScimType::InvalidValue));
     }
 
     #[test]
     fn bad_user_bodies_are_refused_naming_the_problem() {
         for (body, kind, says) in [
             (json!([]), ScimType::InvalidSyntax, "JSON object"),
-            (json!({"userName": "a@x.io", "colour": "red"}), ScimType::InvalidSyntax, "\"colour\""),
             (json!({"displayName": "A"}), ScimType::InvalidValue, "userName is required"),
-            (json!({"userName": "2819c223-7f76"}), ScimType::InvalidValue, "map it from mail"),
+            (json!({"userName": "2819c223-7f76"}), ScimType::InvalidValue, "Map userName from mail"),
             (json!({"userName": "a@x.io", "active": "maybe"}), ScimType::InvalidValue, "active"),
-            (json!({"userName": "a@x.io", "roles": [{"value": "owner"}]}), ScimType::InvalidValue, "unknown role"),
         ] {
-            let error = user_input(&body).unwrap_err();
+            let error = user_input(&body).and_then(|input| input.identity.map(|_| ())).unwrap_err();
             assert_eq!(error.scim_type, Some(kind), "{body}");
             assert!(error.detail.contains(says), "{body}: {}", error.detail);
         }
+        let owner = user_input(&json!({"userName": "a@x.io", "roles": [{"value": "owner"}]})).unwrap();
+        assert!(owner.role.unwrap_err().detail.contains("unknown role"));
     }
 
     #[test]
@@ -341,12 +375,12 @@ mod tests {
             group_input(&body).unwrap(),
             GroupInput { title: title_of("Data").unwrap(), members: vec![email("ann@x.io")] }
         );
-        assert_eq!(
-            group_input(&json!({"displayName": "x", "members": [{"value": "nobody"}]})).unwrap_err().scim_type,
-            Some(ScimType::InvalidValue)
-        );
+        let foreign = group_input(&json!({"displayName": "x", "members": [{"value": "nobody"}, {"value": ann}]}));
+        assert_eq!(foreign.unwrap().members, [email("ann@x.io")]);
+        let shapeless = group_input(&json!({"displayName": "x", "members": [{"id": "nobody"}]}));
+        assert_eq!(shapeless.unwrap_err().scim_type, Some(ScimType::InvalidValue));
         assert!(group_input(&json!({"displayName": "x".repeat(65)})).is_err());
-        let team = Team { id: "t1".into(), title: "Data".into(), members: 1 };
+        let team = Team { id: "t1".into(), title: "Data".into(), members: 1, created_at: None };
         let rendered = group(&team, Some(&[member("Ann", "ann@x.io", None)]));
         assert_eq!(rendered["members"], json!([{"value": ann, "display": "Ann"}]));
         assert_eq!(group(&team, None).get("members"), None);

@@ -4,19 +4,31 @@
 //!
 //! Deactivation removes the member from the organization and reactivation
 //! invites them again (with the role the IdP sends, else the default role:
-//! GitBook's `disabled` flag cannot be set through its API, and no role is
-//! remembered). Someone who is not a member reads as `active: false`,
-//! whether deactivated, deleted or never invited: without state these look
-//! the same.
+//! GitBook's `disabled` flag cannot be set through its API, and no role or
+//! team is remembered). Someone who is not a member reads as
+//! `active: false`, whether deactivated, deleted or never invited: without
+//! state these look the same.
+//!
+//! A deactivation always takes effect: `active: false` in a PUT or a PATCH
+//! (with or without a path, inside the core schema's URN, as a boolean or
+//! a string in any case) removes the member the id names, whatever else the
+//! request carries. Anything else in it that is refused (an email change,
+//! an unknown role) is reported after the removal, as the request's 400;
+//! without a deactivation, a refusal changes nothing.
+//!
+//! `roles`: a role given is applied; an absent, `null` or empty `roles` (or
+//! a PATCH removing it) leaves the role as it is, in PUT and PATCH alike
+//! (Entra sends `roles: []` for everyone it has no role mapping for).
 
 use super::error::{ScimError, ScimType};
 use super::filter::{Attribute, Filter};
 use super::id;
 use super::list::{list_response, ListQuery};
 use super::patch::{boolean, OpKind, Target};
-use super::resource::{self, absent_user, RoleChoice, UserInput, USER_ATTRIBUTES};
+use super::resource::{self, absent_user, RoleChoice, UserInput};
 use crate::gitbook::model::{Member, Removal};
-use crate::gitbook::ops::{Invite, Invitee, MemberFilter};
+use crate::gitbook::ops::{self, Invite, Invitee, MemberFilter, MAX_PAGE_LIMIT};
+use crate::gitbook::pagination::Cursor;
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::role::Role;
@@ -26,12 +38,50 @@ use serde_json::Value;
 
 type Result<T> = std::result::Result<T, ScimError>;
 
+/// A user as an id names them: the GitBook email, and the IdP's
+/// `userName` when it is something else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    pub email: Email,
+    pub user_name: Option<String>,
+}
+
+impl Named {
+    /// The user an id names; an id this service did not make is 404.
+    pub fn from_id(id: &str) -> Result<Named> {
+        let (email, user_name) = id::parse(id).ok_or_else(|| {
+            let shown: String = id.chars().take(100).collect();
+            ScimError::not_found(format!("no user with id {shown:?}"))
+        })?;
+        Ok(Named { email, user_name })
+    }
+
+    /// A resource as the IdP knows this user: the id it was given and its
+    /// `userName` (`renamed`: the one the request just set).
+    fn answer(&self, mut resource: Value, renamed: Option<&str>) -> Value {
+        if let Some(name) = &self.user_name {
+            resource["id"] = Value::String(id::named_user_id(&self.email, Some(name)));
+            resource["userName"] = Value::String(name.clone());
+        }
+        if let Some(name) = renamed {
+            resource["userName"] = Value::String(name.to_owned());
+        }
+        resource
+    }
+
+    /// Whether `user_name` is this user's (case-insensitively, as
+    /// `userName` is `caseExact: false`).
+    fn has_user_name(&self, user_name: &str) -> bool {
+        match &self.user_name {
+            Some(name) => name.eq_ignore_ascii_case(user_name),
+            None => same_email(user_name, &self.email),
+        }
+    }
+}
+
 /// The email a user id names; an id this service did not make is 404.
 pub fn email_of(id: &str) -> Result<Email> {
-    id::email_of(id).ok_or_else(|| {
-        let shown: String = id.chars().take(100).collect();
-        ScimError::not_found(format!("no user with id {shown:?}"))
-    })
+    Named::from_id(id).map(|named| named.email)
 }
 
 /// `GET /Users?…`.
@@ -61,7 +111,7 @@ fn filtered<I: Io>(filter: &Filter, client: &mut Client<I>) -> Result<Vec<Value>
         |m: &Member| names.first().is_none_or(|n| m.user.display_name.trim().eq_ignore_ascii_case(n.trim()));
     if let Some(email) = emails.first() {
         // Entra's connection test asks for a random GUID: not an email, nobody.
-        let Ok(email) = Email::parse("userName", email) else {
+        let Ok(email) = Email::parse("userName", &plus_for_spaces(email)) else {
             return Ok(Vec::new());
         };
         let member = client.find_member_by_email(&email)?;
@@ -82,6 +132,13 @@ fn filtered<I: Io>(filter: &Filter, client: &mut Client<I>) -> Result<Vec<Value>
     Ok(found)
 }
 
+/// An email filter value as sent: an email has no spaces, so a space in
+/// one is a `+` that form decoding (`+` for a space) turned into one, as
+/// when a client leaves the `+` of `ann+eng@x.io` unencoded in the query.
+fn plus_for_spaces(value: &str) -> String {
+    value.trim().replace(' ', "+")
+}
+
 /// A member with a usable email, as a resource.
 fn rendered(member: &Member) -> Option<Value> {
     let email = Email::parse("email", member.user.email.as_deref()?).ok()?;
@@ -96,70 +153,99 @@ fn window(query: &ListQuery, all: Vec<Value>) -> Value {
     list_response(total, query.start_index, page)
 }
 
-/// Every member, windowed: GitBook's cursors cannot jump, so the walk goes
+/// Every member, windowed, oldest first (`sort=joinedAt&order=asc`): a
+/// join lands after every window already read, so paging while people join
+/// repeats and skips nobody. GitBook's cursors cannot jump, so the walk goes
 /// from the first page (1000 members a request) to the window's end. The
 /// total is GitBook's `count`; a GitBook that gave none is walked to the
 /// end, so that `totalResults` is exact.
 fn everyone<I: Io>(query: &ListQuery, client: &mut Client<I>) -> Result<Value> {
     if query.count == 0 {
         // Only the total: the smallest page says it.
-        let first = client.list_members_page(&MemberFilter::default(), None, Some(1))?;
+        let first = client.execute(ops::list_members_by_join_page(client.settings(), None, 1))?;
         if let Some(total) = first.count {
             return Ok(list_response(total, query.start_index, Vec::new()));
         }
     }
     let range = query.window();
     let (mut seen, mut total, mut page) = (0u64, None, Vec::new());
-    client.for_each_member_page(&MemberFilter::default(), |items, count| {
-        total = total.or(count);
-        let n = items.len() as u64;
+    let mut cursor = Cursor::new(MAX_PAGE_LIMIT);
+    while let Some(token) = cursor.next_page() {
+        let token = token.map(str::to_owned);
+        let call = ops::list_members_by_join_page(client.settings(), token.as_deref(), MAX_PAGE_LIMIT);
+        let result = client.execute(call)?;
+        total = total.or(result.count);
+        let n = result.items.len() as u64;
         if seen + n > range.start && seen < range.end {
             let skip = range.start.saturating_sub(seen) as usize;
             let take = (range.end - seen.max(range.start)) as usize;
-            page.extend(items.iter().skip(skip).take(take).filter_map(rendered));
+            page.extend(result.items.iter().skip(skip).take(take).filter_map(rendered));
         }
         seen += n;
-        seen < range.end || total.is_none()
-    })?;
+        cursor
+            .advance(result.items.len(), result.count, result.next.map(|n| n.page))
+            .map_err(|message| ScimError::new(502, None, format!("GitBook: listing the members: {message}")))?;
+        if seen >= range.end && total.is_some() {
+            break;
+        }
+    }
     Ok(list_response(total.unwrap_or(seen), query.start_index, page))
 }
 
 /// `GET /Users/{id}`: the member, or `active: false` when not a member.
 pub fn get<I: Io>(id: &str, client: &mut Client<I>) -> Result<Value> {
-    let email = email_of(id)?;
-    Ok(match client.find_member_by_email(&email)? {
-        Some(member) => resource::user(&member, &email),
-        None => absent_user(&email),
-    })
+    let who = Named::from_id(id)?;
+    let email = &who.email;
+    Ok(who.answer(
+        match client.find_member_by_email(email)? {
+            Some(member) => resource::user(&member, email),
+            None => absent_user(email),
+        },
+        None,
+    ))
 }
 
 /// `POST /Users`: 409 when already a member; otherwise invited (when
 /// active), and the new member read back.
 pub fn create<I: Io>(input: &UserInput, defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
-    if client.find_member_by_email(&input.email)?.is_some() {
-        return Err(ScimError::conflict(format!("{} is already a member of the GitBook organization", input.email)));
+    let (email, user_name) = input.identity.clone()?;
+    let role = input.role.clone()?;
+    let who = Named { email, user_name };
+    if client.find_member_by_email(&who.email)?.is_some() {
+        return Err(ScimError::conflict(format!("{} is already a member of the GitBook organization", who.email)));
     }
     if input.active == Some(false) {
-        return Ok(absent_user(&input.email));
+        return Ok(who.answer(absent_user(&who.email), None));
     }
-    invite(&input.email, input.role.unwrap_or(defaults.role), defaults, client)
+    Ok(who.answer(invite(&who.email, role.unwrap_or(defaults.role), defaults, client)?, None))
 }
 
-/// `PUT /Users/{id}`: `userName` must stay the same; `active` and `roles`
+/// `PUT /Users/{id}`: the email must stay the same; `active` and `roles`
 /// are applied (an absent `active` leaves it as it is).
 pub fn replace<I: Io>(id: &str, input: &UserInput, defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
-    let email = email_of(id)?;
-    if input.email != email {
-        return Err(changed_email(input.email.as_str()));
+    let who = Named::from_id(id)?;
+    let mut changes = Changes { active: input.active, ..Changes::default() };
+    match &input.identity {
+        Ok((email, _)) if *email != who.email => changes.refuse(changed_email(email.as_str(), &who)),
+        // The same GitBook email under another userName: nothing changes in
+        // GitBook; the answer carries the userName as sent.
+        Ok((_, Some(name))) if !who.has_user_name(name) => changes.user_name = Some(name.clone()),
+        Ok((email, None)) if who.user_name.is_some() => changes.user_name = Some(email.to_string()),
+        Ok(_) => {}
+        Err(error) => changes.refuse(error.clone()),
     }
-    apply(&email, Changes { active: input.active, role: input.role }, defaults, client)
+    match &input.role {
+        Ok(role) => changes.role = *role,
+        Err(error) => changes.refuse(error.clone()),
+    }
+    apply(&who, changes, defaults, client)
 }
 
 /// `PATCH /Users/{id}`.
 pub fn patch<I: Io>(id: &str, targets: &[Target], defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
-    let email = email_of(id)?;
-    let changes = changes(targets, &email, defaults)?;
-    apply(&email, changes, defaults, client)
+    let who = Named::from_id(id)?;
+    let changes = changes(targets, &who)?;
+    apply(&who, changes, defaults, client)
 }
 
 /// `DELETE /Users/{id}`: removed from the organization; someone who is not a
@@ -171,33 +257,62 @@ pub fn delete<I: Io>(id: &str, client: &mut Client<I>) -> Result<()> {
 }
 
 /// What a PUT or PATCH asks for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct Changes {
     active: Option<bool>,
     role: RoleChoice,
+    /// A new `userName` that leaves the GitBook email as it is: answered
+    /// back as sent (the id, which RFC 7643 makes immutable, keeps the
+    /// first one).
+    user_name: Option<String>,
+    /// The first change refused: the answer after a deactivation, and
+    /// instead of anything else without one.
+    refused: Option<ScimError>,
 }
 
-fn apply<I: Io>(email: &Email, changes: Changes, defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
+impl Changes {
+    fn refuse(&mut self, error: ScimError) {
+        self.refused.get_or_insert(error);
+    }
+}
+
+fn apply<I: Io>(who: &Named, changes: Changes, defaults: &JoinDefaults, client: &mut Client<I>) -> Result<Value> {
+    let email = &who.email;
+    let deactivating = changes.active == Some(false);
+    if let (false, Some(refused)) = (deactivating, &changes.refused) {
+        return Err(refused.clone());
+    }
     let member = client.find_member_by_email(email)?;
-    match (member, changes.active) {
+    let answer = match (member, changes.active) {
         (Some(member), Some(false)) => {
             let user = member_id(&member)?;
             match client.remove_member(&user)? {
-                Removal::Deleted | Removal::NotAMember => Ok(absent_user(email)),
+                Removal::Deleted | Removal::NotAMember => absent_user(email),
                 // GitBook asked its admins to approve: still a member until then.
-                Removal::ApprovalRequested => Ok(resource::user(&member, email)),
+                Removal::ApprovalRequested => resource::user(&member, email),
             }
         }
         (Some(member), _) => match changes.role {
             Some(role) if role != member.role => {
                 let updated = client.set_member_role(&member_id(&member)?, role)?;
-                Ok(resource::user(&updated, email))
+                resource::user(&updated, email)
             }
-            _ => Ok(resource::user(&member, email)),
+            _ => resource::user(&member, email),
         },
-        (None, Some(true)) => invite(email, changes.role.unwrap_or(defaults.role), defaults, client),
+        (None, Some(true)) => invite(email, changes.role.unwrap_or(defaults.role), defaults, client)?,
         // Not a member and not asked to be: nothing to keep a role in.
-        (None, _) => Ok(absent_user(email)),
+        (None, _) => absent_user(email),
+    };
+    match changes.refused {
+        Some(refused) => Err(ScimError {
+            detail: format!(
+                "{email} is deactivated (not a member of the GitBook organization); the rest of the request was \
+                 refused: {}",
+                refused.detail
+            ),
+            ..refused
+        }),
+        None => Ok(who.answer(answer, changes.user_name.as_deref())),
     }
 }
 
@@ -230,21 +345,26 @@ pub fn member_id(member: &Member) -> Result<GitBookId> {
     })
 }
 
-fn changed_email(to: &str) -> ScimError {
+fn changed_email(to: &str, from: &Named) -> ScimError {
+    let shown: String = to.chars().take(100).collect();
+    let known = match &from.user_name {
+        Some(name) => format!("{} (userName {name:?})", from.email),
+        None => from.email.to_string(),
+    };
     ScimError::bad(
         ScimType::Mutability,
         format!(
-            "the email (userName) of a GitBook member cannot change; got {to:?}. Deprovision the old address and \
-             provision the new one"
+            "the email and userName of a GitBook member cannot change: this user is {known}, and the request says \
+             {shown:?}. If the person's address changed, deprovision the user and provision them again"
         ),
     )
 }
 
 /// A User PATCH's targets as changes: `active`, `roles`; `userName` and the
-/// work email may be "changed" to what they are; attributes GitBook does not
-/// store are accepted and ignored; an attribute in no schema is
-/// `invalidPath`.
-fn changes(targets: &[Target], email: &Email, defaults: &JoinDefaults) -> Result<Changes> {
+/// work email may be "changed" to what they are (anything else is refused);
+/// every other attribute, known to SCIM or not, is accepted and ignored:
+/// GitBook does not store it.
+fn changes(targets: &[Target], who: &Named) -> Result<Changes> {
     let mut changes = Changes::default();
     for target in targets {
         let path = &target.path;
@@ -254,24 +374,36 @@ fn changes(targets: &[Target], email: &Email, defaults: &JoinDefaults) -> Result
         let value = target.value.as_ref();
         let removal = target.op == OpKind::Remove;
         match path.top() {
+            "active" if removal => {
+                changes.refuse(ScimError::bad(ScimType::Mutability, "active cannot be removed; replace it"))
+            }
             "active" => {
-                if removal {
-                    return Err(ScimError::bad(ScimType::Mutability, "active cannot be removed; replace it"));
-                }
                 let active = value.and_then(boolean).ok_or_else(|| {
                     ScimError::bad(ScimType::InvalidValue, "active must be true or false (or \"True\"/\"False\")")
                 })?;
                 changes.active = Some(active);
             }
-            "roles" => {
-                changes.role = match (removal, value) {
-                    (true, _) | (false, None) => Some(defaults.role),
-                    (false, Some(value)) => resource::roles(value)?.or(Some(defaults.role)),
-                };
-            }
+            "roles" => match (removal, value) {
+                (true, _) | (false, None) => {}
+                (false, Some(value)) => match resource::roles(value) {
+                    Ok(Some(role)) => changes.role = Some(role),
+                    Ok(None) => {}
+                    Err(error) => changes.refuse(error),
+                },
+            },
+            // The GitBook email changes only through the work email; a new
+            // userName is answered back as sent.
             "username" => match (removal, value.and_then(Value::as_str)) {
-                (false, Some(name)) => same_email(name, email)?,
-                _ => return Err(ScimError::bad(ScimType::Mutability, "userName cannot be removed")),
+                (false, Some(name)) if who.has_user_name(name) => {}
+                (false, Some(name)) if id::keepable(name) => changes.user_name = Some(name.to_owned()),
+                (false, Some(_)) => changes.refuse(ScimError::bad(
+                    ScimType::InvalidValue,
+                    format!(
+                        "userName must have 1 to {} bytes without control characters or surrounding spaces",
+                        id::MAX_USER_NAME
+                    ),
+                )),
+                _ => changes.refuse(ScimError::bad(ScimType::Mutability, "userName cannot be removed")),
             },
             "emails" => {
                 let work = path.selector.as_ref().is_none_or(|(a, v)| a == "type" && v.eq_ignore_ascii_case("work"));
@@ -281,45 +413,33 @@ fn changes(targets: &[Target], email: &Email, defaults: &JoinDefaults) -> Result
                     continue;
                 }
                 for address in email_values(value) {
-                    same_email(address, email)?;
+                    if !same_email(address, &who.email) {
+                        changes.refuse(changed_email(address, who));
+                    }
                 }
             }
-            top if USER_ATTRIBUTES.contains(&top) => {}
-            _ => {
-                let shown: String = path.plain().chars().take(100).collect();
-                return Err(ScimError::bad(
-                    ScimType::InvalidPath,
-                    format!("{shown:?} is not an attribute of the SCIM User schema"),
-                ));
-            }
+            _ => {}
         }
     }
     Ok(changes)
 }
 
 /// The addresses in an `emails` value: a string, or objects' `value`s (the
-/// primary or work one when several are given).
+/// work or primary one when several are given).
 fn email_values(value: Option<&Value>) -> Vec<&str> {
     match value {
         Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(entries)) => {
-            let chosen = entries
-                .iter()
-                .find(|e| e.get("primary").and_then(boolean) == Some(true))
-                .or_else(|| entries.iter().find(|e| e.get("type").and_then(Value::as_str) == Some("work")))
-                .or(entries.first());
-            chosen.and_then(|e| e.get("value")).and_then(Value::as_str).into_iter().collect()
-        }
+        Some(array @ Value::Array(entries)) => match resource::work_email(array) {
+            Some(address) => vec![address],
+            None => entries.first().and_then(|e| e.get("value")).and_then(Value::as_str).into_iter().collect(),
+        },
         Some(object @ Value::Object(_)) => object.get("value").and_then(Value::as_str).into_iter().collect(),
         _ => Vec::new(),
     }
 }
 
-fn same_email(given: &str, email: &Email) -> Result<()> {
-    match Email::parse("userName", given) {
-        Ok(given) if given == *email => Ok(()),
-        _ => Err(changed_email(given)),
-    }
+fn same_email(given: &str, email: &Email) -> bool {
+    Email::parse("userName", given).is_ok_and(|given| given == *email)
 }
 
 #[cfg(test)]
@@ -333,7 +453,11 @@ mod tests {
     }
 
     fn changes_of(body: Value) -> Result<Changes> {
-        changes(&patch::parse(&body)?, &email("ann@x.io"), &JoinDefaults::default())
+        changes(&patch::parse(&body)?, &Named { email: email("ann@x.io"), user_name: None })
+    }
+
+    fn deactivation() -> Changes {
+        Changes { active: Some(false), ..Changes::default() }
     }
 
     #[test]
@@ -343,8 +467,10 @@ mod tests {
             json!({"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}),
             json!({"Operations": [{"op": "replace", "value": {"active": false, "name.givenName": "Ann",
                                    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "R&D"}}]}),
+            json!({"Operations": [{"op": "replace", "value": {"urn:ietf:params:scim:schemas:core:2.0:User": {"active": false}}}]}),
+            json!({"Operations": [{"op": "replace", "path": "urn:ietf:params:scim:schemas:core:2.0:User:active", "value": "FALSE"}]}),
         ] {
-            assert_eq!(changes_of(body).unwrap(), Changes { active: Some(false), role: None });
+            assert_eq!(changes_of(body).unwrap(), deactivation());
         }
     }
 
@@ -356,33 +482,45 @@ mod tests {
             {"op": "Replace", "path": "userName", "value": "ann@x.io"},
             {"op": "Add", "path": "externalId", "value": "e1"},
             {"op": "Replace", "path": "emails", "value": [{"value": "ann@x.io", "primary": true}]},
-            {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1"}
+            {"op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1"},
+            {"op": "Replace", "path": "manager", "value": "m1"},
+            {"op": "Add", "path": "costCentre", "value": null}
         ]});
         assert_eq!(changes_of(body).unwrap(), Changes::default());
     }
 
     #[test]
-    fn roles_are_set_and_removing_them_restores_the_default() {
+    fn roles_are_set_and_an_empty_or_removed_roles_changes_nothing() {
         let set = json!({"Operations": [{"op": "Add", "path": "roles[primary eq \"True\"].value", "value": "edit"}]});
         assert_eq!(changes_of(set).unwrap().role, Some(Some(Role::Edit)));
-        let removed = json!({"Operations": [{"op": "remove", "path": "roles"}]});
-        assert_eq!(changes_of(removed).unwrap().role, Some(Some(Role::Read)));
+        for body in [
+            json!({"Operations": [{"op": "remove", "path": "roles"}]}),
+            json!({"Operations": [{"op": "replace", "path": "roles", "value": []}]}),
+        ] {
+            assert_eq!(changes_of(body).unwrap().role, None);
+        }
     }
 
     #[test]
-    fn a_new_email_an_unknown_attribute_or_a_bad_boolean_is_refused() {
-        for (body, kind) in [
-            (json!({"Operations": [{"op": "replace", "path": "userName", "value": "new@x.io"}]}), ScimType::Mutability),
-            (
-                json!({"Operations": [{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "n@x.io"}]}),
-                ScimType::Mutability,
-            ),
-            (json!({"Operations": [{"op": "replace", "path": "colour", "value": "red"}]}), ScimType::InvalidPath),
-            (json!({"Operations": [{"op": "replace", "path": "active", "value": "no"}]}), ScimType::InvalidValue),
-            (json!({"Operations": [{"op": "remove", "path": "active"}]}), ScimType::Mutability),
+    fn a_new_email_is_refused_but_does_not_hide_a_deactivation() {
+        let kind = |changes: Changes| changes.refused.and_then(|e| e.scim_type);
+        let renamed = json!({"Operations": [{"op": "replace", "path": "userName", "value": "new@x.io"}]});
+        assert_eq!(changes_of(renamed).unwrap().user_name.as_deref(), Some("new@x.io"));
+        for body in [
+            json!({"Operations": [{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "n@x.io"}]}),
+            json!({"Operations": [{"op": "remove", "path": "active"}]}),
         ] {
-            assert_eq!(changes_of(body.clone()).unwrap_err().scim_type, Some(kind), "{body}");
+            assert_eq!(kind(changes_of(body.clone()).unwrap()), Some(ScimType::Mutability), "{body}");
         }
+        let entra = json!({"Operations": [
+            {"op": "Replace", "path": "userName", "value": "ann.new@x.io"},
+            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "ann.new@x.io"},
+            {"op": "Replace", "path": "active", "value": "False"}
+        ]});
+        let changes = changes_of(entra).unwrap();
+        assert_eq!((changes.active, kind(changes.clone())), (Some(false), Some(ScimType::Mutability)));
+        let bad = json!({"Operations": [{"op": "replace", "path": "active", "value": "no"}]});
+        assert_eq!(changes_of(bad).unwrap_err().scim_type, Some(ScimType::InvalidValue));
     }
 
     fn page(emails: &[&str], count: Option<u64>, next: Option<&str>) -> crate::gitbook::fake::Answer {

@@ -44,6 +44,13 @@ fn handle(request: &IncomingRequest) -> Reply {
         .into_iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), String::from_utf8_lossy(&value).into_owned()))
         .collect();
+    // HTTP/2 carries the host as the authority, not as a header.
+    let mut headers = headers;
+    if !headers.iter().any(|(name, _)| name == "host") {
+        if let Some(authority) = request.authority() {
+            headers.push(("host".into(), authority));
+        }
+    }
     let head = Head { method: &method, path: &path, headers: &headers };
     webhook::serve(&head, |limit| read_body(request, limit), env, WasiIo::default(), &mut Stderr)
 }

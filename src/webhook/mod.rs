@@ -107,7 +107,7 @@ pub use events::{parse_events, results_reply, verification_reply, RETRY_AFTER_SE
 pub use head::Head;
 pub use reconcile::reconcile_reply;
 pub use reply::{Reply, MAX_BODY_BYTES};
-pub use route::{route, Route, CHALLENGE_HEADER, MAX_SNAPSHOT_BYTES};
+pub use route::{misconfigured_reply, route, Route, CHALLENGE_HEADER, MAX_SNAPSHOT_BYTES};
 
 use crate::gitbook::Client;
 use crate::io::Io;
@@ -154,7 +154,13 @@ pub fn serve<I: Io>(
         log.request_id = observe::new_request_id(&mut io);
     }
     let duration = io.monotonic().saturating_sub(started);
-    let outcome = if log.via == Via::Health { health::outcome(&reply) } else { outcome_of(&reply) };
+    // What the reply leaves out on purpose (which setting is wrong) is for
+    // the operator: the log line says it.
+    let outcome = match &reply.log {
+        Some(note) => note.clone(),
+        None if log.via == Via::Health => health::outcome(&reply),
+        None => outcome_of(&reply),
+    };
     let finished = Finished {
         method: Some(head.method),
         route: &route_template(path),
@@ -181,10 +187,10 @@ fn handle<I: Io>(
     }
     let config = match Config::from_env(env) {
         Ok(config) => config,
-        Err(error) => return Reply::misconfigured(&error),
+        Err(error) => return misconfigured_reply(head, &error, env),
     };
     if let Some(error) = log_error {
-        return Reply::misconfigured(&error);
+        return misconfigured_reply(head, &error, env);
     }
     let route = match route(head, &config) {
         Ok(route) => route,
@@ -318,10 +324,7 @@ fn serve_scim<I: Io>(
 ) -> Reply {
     let settings = match RawSettings::default().resolve(env) {
         Ok(settings) => settings,
-        Err(error) => {
-            let detail = format!("the service is misconfigured: {error}");
-            return Reply::scim(crate::scim::error::ScimError::new(500, None, detail).into());
-        }
+        Err(error) => return Reply::scim_misconfigured(&error),
     };
     let mut client = Client::new(&settings, io);
     Reply::scim(crate::scim::respond(request, body, &config.defaults, &mut client))

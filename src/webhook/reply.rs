@@ -16,11 +16,14 @@ pub struct Reply {
     pub status: u16,
     pub body: Value,
     pub headers: Vec<(String, String)>,
+    /// For the operator's log (stderr), never sent: what a reply leaves out
+    /// on purpose, such as which setting is wrong.
+    pub log: Option<String>,
 }
 
 impl Reply {
     pub fn json(status: u16, body: Value) -> Reply {
-        Reply { status, body, headers: vec![("content-type".into(), "application/json".into())] }
+        Reply { status, body, headers: vec![("content-type".into(), "application/json".into())], log: None }
     }
 
     /// `{"error": {"code": status, "message": message}}`.
@@ -65,7 +68,18 @@ impl Reply {
         if answer.status == 401 {
             headers.push(("www-authenticate".into(), "Bearer realm=\"scim\"".into()));
         }
-        Reply { status: answer.status, body: answer.body.unwrap_or(Value::Null), headers }
+        headers.extend(answer.headers.into_iter().map(|(name, value)| (name.to_owned(), value)));
+        Reply { status: answer.status, body: answer.body.unwrap_or(Value::Null), headers, log: answer.log }
+    }
+
+    /// A SCIM 500 for a service whose configuration is wrong, after the
+    /// request was authenticated: the identity provider is told that much,
+    /// the operator's log which setting and why.
+    pub fn scim_misconfigured(error: &Error) -> Reply {
+        let detail = "the SCIM service is misconfigured; its operator can find which setting in the service's log";
+        let mut reply = Reply::scim(scim::error::ScimError::new(500, None, detail).into());
+        reply.log = Some(format!("the service is misconfigured: {error}"));
+        reply
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Reply {

@@ -8,6 +8,7 @@ use super::head::Head;
 use super::reconcile::query_options;
 use super::reply::{Reply, MAX_BODY_BYTES};
 use super::{query, EVENTS_PATH, HEALTH_PATH, RECONCILE_PATH};
+use crate::error::Error;
 use crate::scim::{self, error::ScimError, error::ScimType};
 use crate::sync::reconcile::Options;
 
@@ -113,7 +114,52 @@ fn scim_route(head: &Head, config: &Config, rest: &str) -> Result<Route, Reply> 
     authenticate_scim(head, config).map_err(refuse)?;
     let pairs = query::parse(head.query()).map_err(|m| refuse(ScimError::bad(ScimType::InvalidValue, m)))?;
     let content_type = head.header_values("content-type").next();
-    scim::parse_request(head.method, rest, &pairs, content_type).map(Route::Scim).map_err(refuse)
+    let mut request = scim::parse_request(head.method, rest, &pairs, content_type).map_err(refuse)?;
+    if let Some(base) = public_base(head) {
+        request.base = base;
+    }
+    Ok(Route::Scim(request))
+}
+
+/// The configuration could not be read (`error`): a SCIM request is
+/// authenticated first, with `SCIM_TOKEN` alone, and then answered with a
+/// SCIM 500 that names no setting (the log does); the other routes, whose
+/// callers are the operator's own tools, get the 500 naming the variable.
+pub fn misconfigured_reply(head: &Head, error: &Error, env: impl Fn(&str) -> Option<String>) -> Reply {
+    if scim_path(head.path_only()).is_none() {
+        return Reply::misconfigured(error);
+    }
+    let token = env(ENV_SCIM_TOKEN).map(|t| t.trim().to_owned());
+    let config = Config { scim_token: token.filter(|t| !t.chars().any(char::is_control)), ..Config::default() };
+    match authenticate_scim(head, &config) {
+        Err(refusal) => Reply::scim(refusal.into()),
+        Ok(()) => Reply::scim_misconfigured(error),
+    }
+}
+
+/// The service's public `/scim/v2` URL, from the request's `Host` (and a
+/// proxy's `X-Forwarded-Proto`), for `Location` and `meta.location`.
+/// Without a usable host the locations stay relative. The scheme is `https`
+/// unless a proxy says `http` or the host is a loopback address.
+fn public_base(head: &Head) -> Option<String> {
+    let host = head.header_values("host").next()?.trim();
+    let valid = !host.is_empty()
+        && host.len() <= 255
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_'));
+    if !valid {
+        return None;
+    }
+    let forwarded = head.header_values("x-forwarded-proto").next().map(|p| p.trim().to_ascii_lowercase());
+    let name =
+        host.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(host, |(n, _)| n);
+    let loopback = matches!(name, "localhost" | "127.0.0.1" | "[::1]");
+    let scheme = match forwarded.as_deref() {
+        Some("http") => "http",
+        Some("https") => "https",
+        _ if loopback => "http",
+        _ => "https",
+    };
+    Some(format!("{scheme}://{host}{}", scim::BASE_PATH))
 }
 
 /// `Authorization: Bearer <SCIM_TOKEN>`, compared in constant time like the

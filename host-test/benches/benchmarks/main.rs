@@ -21,6 +21,7 @@
 mod coldstart;
 mod metered;
 mod node;
+mod release;
 mod scenarios;
 mod size;
 
@@ -812,6 +813,16 @@ fn main() -> Result<()> {
         return Ok(());
     }
     let lat_ms = ms(latency);
+    if std::env::var("BENCH_PROBE_RELEASE").is_ok_and(|v| v == "1") {
+        // Section 6 alone, printed, nothing written.
+        let opt_level = release::profile_opt_level(&workspace)?;
+        let variants = size::build_variants(&workspace, &workspace.join("target/bench-size"), &opt_level);
+        let rows = release::measure(&ctx, &release::candidates(&wasm, &opt_level, &variants), reps)?;
+        let mut md = String::new();
+        write_release(&mut md, &rows, lat_ms, reps)?;
+        println!("{md}");
+        return Ok(());
+    }
 
     // The latency as served: the stand-in's timer and its own work add to it.
     let round_trip = {
@@ -862,12 +873,20 @@ fn main() -> Result<()> {
     eprintln!("CPU per event by logging setting");
     let logging_costs = coldstart::logging_costs(&ctx.engine, &ctx.component, 200)?;
 
-    // 4. Size.
+    // 5. Size.
     let size = std::fs::metadata(&wasm)?.len();
+    let opt_level = release::profile_opt_level(&workspace)?;
     let variants = if std::env::var("BENCH_SKIP_SIZE_VARIANTS").is_ok_and(|v| v == "1") {
         Vec::new()
     } else {
-        size::build_variants(&workspace, &workspace.join("target/bench-size"))
+        size::build_variants(&workspace, &workspace.join("target/bench-size"), &opt_level)
+    };
+
+    // 6. Which build to release: "s" and "z", with and without wasm-opt.
+    let release_rows = if variants.is_empty() {
+        Vec::new()
+    } else {
+        release::measure(&ctx, &release::candidates(&wasm, &opt_level, &variants), reps)?
     };
     let unstripped = variants.iter().find(|b| b.variant.name == "no-strip").and_then(|b| b.result.as_ref().ok());
 
@@ -891,7 +910,7 @@ fn main() -> Result<()> {
     writeln!(w, "- **Machine**: {} (shared with other builds while this ran).", machine())?;
     writeln!(
         w,
-        "- **Versions**: {}; wasmtime {} (the host, built with the workspace's release profile: `opt-level = \"s\"`, \
+        "- **Versions**: {}; wasmtime {} (the host, built with the workspace's bench profile: `opt-level = \"s\"`, \
          fat LTO, 1 codegen unit); {node_line}; {}.",
         command_line("rustc", &["--version"]),
         locked_version(&workspace, "wasmtime"),
@@ -1314,7 +1333,7 @@ fn main() -> Result<()> {
         writeln!(w, "|---|---|---|")?;
         writeln!(
             w,
-            "| the workspace profile (`opt-level = \"s\"`, `lto = true`, `codegen-units = 1`, `strip = true`, `panic = \"abort\"`) | {} | |",
+            "| the workspace profile (`opt-level = \"{opt_level}\"`, `lto = true`, `codegen-units = 1`, `strip = true`, `panic = \"abort\"`) | {} | |",
             kib(size)
         )?;
         for built in &variants {
@@ -1339,10 +1358,59 @@ fn main() -> Result<()> {
         }
     }
 
+    if !release_rows.is_empty() {
+        write_release(w, &release_rows, lat_ms, reps)?;
+    }
+
     let out = std::env::var("BENCH_OUT").map(PathBuf::from).unwrap_or_else(|_| workspace.join("BENCHMARKS.md"));
     std::fs::write(&out, &md)?;
     println!("{md}");
     eprintln!("wrote {} in {} s", out.display(), started.elapsed().as_secs());
+    Ok(())
+}
+
+/// Section 6: the release candidates side by side.
+fn write_release(w: &mut String, rows: &[release::Row], lat_ms: f64, reps: usize) -> Result<()> {
+    writeln!(w, "\n## 6. Which build to release: size against cold start and throughput\n")?;
+    writeln!(
+        w,
+        "The component built with `opt-level = \"s\"` and `\"z\"` (otherwise the workspace profile), each also shrunk \
+         by `wasm-opt -Oz` (section 5's variants). **Compile**: `Component::new` (Cranelift, parallel), median of \
+         {n}. **First call, fresh process**: `wasmtime run -S http … members list` against the stand-in (7 members, \
+         one GitBook request, no added latency), process start to exit, median of {n}: without the compilation cache \
+         (`-C cache=n`: every start compiles) and with a warm one (`-C cache=y`, the cache filled by one run before). \
+         **Reconcile**: 10,000 members one request at a time at {lat} ms per request, host + guest CPU and wall, \
+         median of {n}. **Per event**: host CPU per `POST /events` (one invite) through `Host::handle_http`, as in \
+         section 4. ✓ marks the workspace profile, what `scripts/release.sh` builds.\n",
+        n = reps,
+        lat = lat_ms
+    )?;
+    writeln!(
+        w,
+        "| build | size | gzipped | compile | first call, no cache | first call, cached | reconcile CPU | reconcile wall | CPU per event |"
+    )?;
+    writeln!(w, "|---|---|---|---|---|---|---|---|---|")?;
+    let cell = |r: &std::result::Result<f64, String>| match r {
+        Ok(v) => duration(*v),
+        Err(e) => format!("not measured: {}", short(e, 80).replace('|', "\\|")),
+    };
+    for row in rows {
+        writeln!(
+            w,
+            "| {}{} | {} ({} bytes) | {} | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            if row.current { " ✓" } else { "" },
+            kib(row.bytes),
+            thousands(row.bytes),
+            row.gzipped.map_or("".into(), kib),
+            duration(row.compile_ms),
+            cell(&row.cli_uncached_ms),
+            cell(&row.cli_cached_ms),
+            duration(row.reconcile_cpu_ms),
+            duration(row.reconcile_wall_ms),
+            row.event_cpu_ms.map_or("".into(), |v| format!("{v:.2} ms")),
+        )?;
+    }
     Ok(())
 }
 

@@ -22,10 +22,13 @@ pub struct Variant {
 const WASM_OPT: &str = "then `wasm-opt -Oz` on the core module (linked with `-Clink-arg=--skip-wit-component`, \
                         wrapped by `wasm-tools component new`)";
 
-/// The workspace profile is `opt-level = "s"`, `lto = true`,
-/// `codegen-units = 1`, `strip = true`, `panic = "abort"`; each variant
-/// changes one setting, the last one all of them (cargo's defaults).
+/// The workspace profile is `lto = true`, `codegen-units = 1`,
+/// `strip = true`, `panic = "abort"` with `opt-level` "s" or "z"; each
+/// variant changes one setting, the `defaults` one all of them (cargo's
+/// defaults). The variant with the workspace's own opt-level is skipped (it
+/// is the workspace build); section 6 compares both levels.
 pub const VARIANTS: &[Variant] = &[
+    Variant { name: "opt-s", what: "`opt-level = \"s\"`", env: &[("OPT_LEVEL", "s")], wasm_opt: false },
     Variant { name: "opt-z", what: "`opt-level = \"z\"`", env: &[("OPT_LEVEL", "z")], wasm_opt: false },
     Variant { name: "opt-3", what: "`opt-level = 3`", env: &[("OPT_LEVEL", "3")], wasm_opt: false },
     Variant { name: "no-lto", what: "`lto = false`", env: &[("LTO", "false")], wasm_opt: false },
@@ -44,6 +47,7 @@ pub const VARIANTS: &[Variant] = &[
         wasm_opt: false,
     },
     Variant { name: "wasm-opt", what: WASM_OPT, env: &[], wasm_opt: true },
+    Variant { name: "opt-s-wasm-opt", what: "`opt-level = \"s\"`, ", env: &[("OPT_LEVEL", "s")], wasm_opt: true },
     Variant { name: "opt-z-wasm-opt", what: "`opt-level = \"z\"`, ", env: &[("OPT_LEVEL", "z")], wasm_opt: true },
 ];
 
@@ -90,12 +94,21 @@ fn newest_mtime(path: &Path) -> SystemTime {
 /// hash, so the component is deleted before each build (forcing its link
 /// with the variant's settings) and copied out after. A copy newer than
 /// every source is reused.
-pub fn build_variants(workspace: &Path, scratch: &Path) -> Vec<Built> {
+pub fn build_variants(workspace: &Path, scratch: &Path, opt_level: &str) -> Vec<Built> {
     let sources = ["src", "wit", "Cargo.toml", "Cargo.lock"].iter().map(|p| newest_mtime(&workspace.join(p))).max();
     let out_dir = scratch.join("out");
     let _ = std::fs::create_dir_all(&out_dir);
     let mut built = Vec::new();
+    // BENCH_SIZE_VARIANTS=name,name: only these (each build takes minutes).
+    let only: Option<Vec<String>> =
+        std::env::var("BENCH_SIZE_VARIANTS").ok().map(|v| v.split(',').map(|n| n.trim().to_owned()).collect());
     for variant in VARIANTS {
+        if variant.env == [("OPT_LEVEL", opt_level)] {
+            continue; // the workspace build itself (with `wasm-opt`: the `wasm-opt` variant)
+        }
+        if only.as_ref().is_some_and(|names| !names.iter().any(|n| n == variant.name)) {
+            continue;
+        }
         let copy = out_dir.join(format!("{}.wasm", variant.name));
         if std::fs::metadata(&copy).and_then(|m| m.modified()).is_ok_and(|t| Some(t) > sources) {
             let len = std::fs::metadata(&copy).map(|m| m.len()).unwrap_or(0);

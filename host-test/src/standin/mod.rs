@@ -58,6 +58,10 @@
 //! * `limit` defaults to 50 and must be a whole number (`20.0` passes, `2.5` does not).
 //! * At most 1000 emails per invite request (`Org::max_invite_batch`), more is a 400 and
 //!   nothing is invited; an empty `emails` array is a 400 too (the spec sets no bounds).
+//! * With `Org::with_max_team_update(n)`, at most `n` entries (`add` plus `remove`) per
+//!   team members update and `n` `members` per team creation, more is a 400 and nothing
+//!   is applied. GitBook documents no bound; the SCIM endpoint keeps to 1000 a request,
+//!   and its tests set this bound to show it. Off by default.
 //! * An email must look like one: one `@`, a dotted domain without empty labels, no
 //!   whitespace or control characters (the spec says only `format: email`).
 //! * Invites are idempotent, as GitBook's directory-sync guide says: an address that is
@@ -164,6 +168,7 @@ impl StandIn {
             org_id: org.id,
             token: org.token,
             max_invite_batch: org.max_invite_batch,
+            max_team_update: org.max_team_update,
             directory: Mutex::new(directory),
             log: Mutex::new(Vec::new()),
             faults: Mutex::new(FaultQueue::default()),

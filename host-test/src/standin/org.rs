@@ -22,6 +22,9 @@ pub struct Org {
     pub teams: Vec<TeamState>,
     /// Most emails accepted in one `POST /invites`; more is a 400.
     pub max_invite_batch: usize,
+    /// Most entries (`add` plus `remove`) in one team members update, and `members` in one
+    /// team creation; more is a 400. `None` (the default): no bound.
+    pub max_team_update: Option<usize>,
 }
 
 impl Org {
@@ -33,7 +36,14 @@ impl Org {
             members: Vec::new(),
             teams: Vec::new(),
             max_invite_batch: DEFAULT_MAX_INVITE_BATCH,
+            max_team_update: None,
         }
+    }
+
+    /// Bounds team member updates and team creation to `entries` people a request.
+    pub fn with_max_team_update(mut self, entries: usize) -> Org {
+        self.max_team_update = Some(entries);
+        self
     }
 
     /// A small, realistic organization: id `acme`, token `gb_test_token`, seven members

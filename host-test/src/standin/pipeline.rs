@@ -18,6 +18,7 @@ pub(crate) struct Shared {
     pub(crate) org_id: String,
     pub(crate) token: String,
     pub(crate) max_invite_batch: usize,
+    pub(crate) max_team_update: Option<usize>,
     pub(crate) directory: Mutex<Directory>,
     pub(crate) log: Mutex<Vec<RecordedRequest>>,
     pub(crate) faults: Mutex<FaultQueue>,
@@ -126,6 +127,7 @@ impl Shared {
         let org = OrgConfig {
             id: &self.org_id,
             max_invite_batch: self.max_invite_batch,
+            max_team_update: self.max_team_update,
             refuse_unknown_fields: self.refuse_unknown_fields.load(Ordering::Relaxed),
         };
         dispatch(&mut lock(&self.directory), &org, req)

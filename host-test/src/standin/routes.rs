@@ -132,6 +132,7 @@ impl Operation {
 pub(crate) struct OrgConfig<'a> {
     pub(crate) id: &'a str,
     pub(crate) max_invite_batch: usize,
+    pub(crate) max_team_update: Option<usize>,
     /// Refuse body fields the spec's schemas do not name (off by default: the schemas
     /// allow additional properties).
     pub(crate) refuse_unknown_fields: bool,
@@ -244,11 +245,11 @@ fn answer(dir: &mut Directory, org: &OrgConfig<'_>, req: &RecordedRequest) -> An
         Operation::SetSsoMember => members::set_sso(dir, id),
         Operation::InviteUsers => invites::invite(dir, body, org.max_invite_batch, strict),
         Operation::ListTeams => teams::list(dir, &query),
-        Operation::CreateTeam => teams::create(dir, body, strict),
+        Operation::CreateTeam => teams::create(dir, body, org.max_team_update, strict),
         Operation::GetTeam => teams::get(dir, id),
         Operation::UpdateTeam => teams::rename(dir, id, body, strict),
         Operation::RemoveTeam => teams::delete(dir, id),
         Operation::ListTeamMembers => teams::list_members(dir, id, &query),
-        Operation::UpdateTeamMembers => teams::update_members(dir, id, body, strict),
+        Operation::UpdateTeamMembers => teams::update_members(dir, id, body, org.max_team_update, strict),
     }
 }

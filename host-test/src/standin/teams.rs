@@ -55,17 +55,29 @@ pub(crate) fn list(dir: &Directory, query: &[(String, String)]) -> Answer {
 /// members with the plain member role. `members` takes user ids only (the spec: "organization
 /// member identifiers", where `add` of a team update says "a user ID or an email"); an
 /// unknown one is a 400 naming it and no team is created.
-pub(crate) fn create(dir: &mut Directory, body: &[u8], refuse_unknown: bool) -> Answer {
+pub(crate) fn create(dir: &mut Directory, body: &[u8], bound: Option<usize>, refuse_unknown: bool) -> Answer {
     let map = json_object(body)?;
     check_fields(&map, &["title", "members"], "the body", refuse_unknown)?;
     let title = team_title(&map)?;
-    let members = string_list(&map, "members")?
+    let listed = string_list(&map, "members")?;
+    check_bound(listed.len(), bound)?;
+    let members = listed
         .iter()
         .map(|id| dir.member_slot(id).ok_or_else(|| not_a_member("members entry", id)))
         .collect::<Result<Vec<_>, _>>()?;
     let slot = dir.create_team(&title, &members);
     let team = dir.team_at(slot).ok_or_else(|| Reply::error(500, "team vanished after creation"))?;
     Ok(Reply::json(201, &render::team(team)))
+}
+
+/// The modelled bound on people per team request (see the module docs).
+fn check_bound(entries: usize, bound: Option<usize>) -> Result<(), Reply> {
+    match bound {
+        Some(bound) if entries > bound => {
+            Err(Reply::bad_request(format!("Too many members in one request: {entries}; at most {bound} are accepted")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// `GET /teams/{id}`.
@@ -113,12 +125,20 @@ pub(crate) fn list_members(dir: &Directory, id: &str, query: &[(String, String)]
 /// `memberships` sets team roles (`owner` / `member`) of people who are in the team after
 /// the update; an entry for someone who is not (neither in it before nor in `add`) is a
 /// 400, one for someone in `remove` is ignored, as removal wins.
-pub(crate) fn update_members(dir: &mut Directory, id: &str, body: &[u8], refuse_unknown: bool) -> Answer {
+pub(crate) fn update_members(
+    dir: &mut Directory,
+    id: &str,
+    body: &[u8],
+    bound: Option<usize>,
+    refuse_unknown: bool,
+) -> Answer {
     let team = dir.team_slot(id).ok_or_else(|| no_team(id))?;
     let map = json_object(body)?;
     check_fields(&map, &["add", "remove", "memberships"], "the body", refuse_unknown)?;
-    let add = resolve_all(dir, &string_list(&map, "add")?, "add entry")?;
-    let remove: Vec<usize> = string_list(&map, "remove")?.iter().filter_map(|e| dir.resolve_member(e)).collect();
+    let (add, remove) = (string_list(&map, "add")?, string_list(&map, "remove")?);
+    check_bound(add.len() + remove.len(), bound)?;
+    let add = resolve_all(dir, &add, "add entry")?;
+    let remove: Vec<usize> = remove.iter().filter_map(|e| dir.resolve_member(e)).collect();
     let mut roles = Vec::new();
     let adding: HashSet<usize> = add.iter().copied().collect();
     let removing: HashSet<usize> = remove.iter().copied().collect();

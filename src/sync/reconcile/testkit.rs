@@ -27,7 +27,7 @@ pub fn member(id: &str, email: &str, role: Option<Role>) -> Member {
 }
 
 pub fn team(id: &str, title: &str) -> Team {
-    Team { id: id.to_owned(), title: title.to_owned(), members: 0 }
+    Team { id: id.to_owned(), title: title.to_owned(), members: 0, created_at: None }
 }
 
 /// A state from members and `(team, member IDs)`; every team counts as
