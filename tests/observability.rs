@@ -192,6 +192,10 @@ fn okta_delivery(event_id: &str) -> Value {
     })
 }
 
+/// A request to send: its id, method, path, headers and body, and the
+/// status the client must see.
+type Case<'a> = (&'a str, &'a str, &'a str, Vec<(&'a str, &'a str)>, String, u16);
+
 #[test]
 fn every_request_is_one_json_line_with_its_status_and_no_secret_at_any_level() {
     for (level, emails) in [("debug", "plain"), ("info", "plain"), ("debug", "hash")] {
@@ -203,7 +207,7 @@ fn every_request_is_one_json_line_with_its_status_and_no_secret_at_any_level() {
         let delivery = okta_delivery("okta-evt-1").to_string();
         let big = format!("[\"{}\"]", "x".repeat(1024 * 1024 + 10));
         // (request id, method, path, headers, body, the status the client must see)
-        let cases: Vec<(&str, &str, &str, Vec<(&str, &str)>, String, u16)> = vec![
+        let cases: Vec<Case> = vec![
             ("health", "GET", "/healthz", vec![], String::new(), 200),
             (
                 "verify",

@@ -113,7 +113,6 @@ fn a_spent_window_holds_new_requests_until_its_reset() {
     client.run_all(&mut lanes);
     let mut more = gets(&settings, &["u2"]);
     client.run_all(&mut more);
-    drop(client);
     assert!(io.started_at[1] >= Duration::from_secs(5), "started at {:?}", io.started_at[1]);
     assert_eq!(io.slept.len(), 1, "one wait, for the reset");
 }
@@ -211,7 +210,6 @@ fn a_pause_an_earlier_operation_learned_is_not_carried_past_the_next_ones_bounds
     client.run_all(&mut first);
     let mut second = gets(&settings, &["u2"]);
     client.run_all(&mut second);
-    drop(client);
     assert_eq!(kind_of(&landed(first)[0]), Some(FailureKind::RateLimited));
     assert_eq!(landed(second), [Some(Ok("u2".to_owned()))], "the next event is sent, not failed by the old pause");
     assert_eq!(io.started_at, [Duration::ZERO, Duration::from_millis(10)]);

@@ -36,7 +36,6 @@ fn logged(
     let mut log = Log::new(config, Via::Cli, "req-1".into(), &mut lines);
     let mut client = Client::new(&settings, Observed { io, log: &mut log });
     work(&mut client);
-    drop(client);
     log.finish(
         Duration::from_secs(1_700_000_000),
         &Finished {
