@@ -5,7 +5,7 @@
 //! Needs wasmtime 48.x on PATH (or in $WASMTIME); `.ci/run` installs it.
 
 use host_test::component_path;
-use host_test::standin::{Org, StandIn};
+use host_test::standin::{Fault, FaultKind, Org, StandIn};
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -486,4 +486,44 @@ fn a_scheduled_sync_apply_with_log_json_leaves_the_same_trail_as_the_service() {
     let request = lines.last().unwrap();
     assert_eq!((request["type"].as_str(), request["route"].as_str()), (Some("request"), Some("sync --apply")));
     assert_eq!((request["exitCode"].as_u64(), request["via"].as_str()), (Some(0), Some("cli")));
+}
+
+#[test]
+fn a_body_dripped_one_byte_at_a_time_ends_the_call_at_its_deadline() {
+    let cli = Cli::sample();
+    let dave = cli.id("dave@acme.test");
+    cli.standin.inject(Fault::on("GET", &dave, FaultKind::Drip { every: std::time::Duration::from_millis(150) }, 1));
+    let started = std::time::Instant::now();
+    let run = cli.run(&["members", "get", &dave, "--deadline", "2", "--timeout", "1"]);
+    let took = started.elapsed();
+    // Before: 21 s, and it succeeded. Now the deadline, and wasmtime's start.
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("deadline exceeded"), "{}", run.stderr);
+    assert_eq!(cli.standin.request_count(), 1);
+}
+
+#[test]
+fn a_huge_retry_after_on_one_removal_does_not_hold_the_next_at_any_concurrency() {
+    for concurrency in ["1", "8"] {
+        let cli = Cli::sample();
+        let (dave, frank) = (cli.id("dave@acme.test"), cli.id("frank@acme.test"));
+        cli.standin.inject(Fault::on("DELETE", &dave, FaultKind::RetryAfter { seconds: 99_999_999 }, 1));
+        let events = format!(r#"[{{"type":"user.left","userId":"{dave}"}},{{"type":"user.left","userId":"{frank}"}}]"#);
+        let started = std::time::Instant::now();
+        let args = ["--allow-insecure-http", "apply", "--json", "--concurrency", concurrency, "--max-wait", "5"];
+        let run = cli.run_with(&[], &[&args[..], &["--deadline", "10"]].concat(), &events);
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(5), "took {took:?} at concurrency {concurrency}");
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let statuses: Vec<String> = run.json()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(statuses, ["failed", "applied"], "{}", run.stdout);
+        let deletes = cli.standin.requests().iter().filter(|r| r.method == "DELETE").count();
+        assert_eq!(deletes, 2);
+    }
 }

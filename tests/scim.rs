@@ -6,9 +6,10 @@
 mod common;
 
 use common::{summary, World};
-use host_test::standin::Org;
+use host_test::standin::{Fault, FaultKind, Org};
 use host_test::HttpReply;
 use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 const TOKEN: &str = "scim_tok_5b1e77c0";
 const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
@@ -1118,4 +1119,37 @@ fn a_reactivated_member_comes_back_without_their_teams() {
     );
     assert!(calls.iter().all(|(_, t, _)| !t.contains("/teams")), "{calls:?}");
     assert_eq!(in_teams(&scim), 0);
+}
+
+fn nia() -> Value {
+    json!({
+        "schemas": [USER_SCHEMA], "userName": "nia@acme.test",
+        "emails": [{"primary": true, "value": "nia@acme.test", "type": "work"}], "active": true
+    })
+}
+
+#[test]
+fn a_create_against_a_gitbook_slower_than_the_budget_is_a_504_at_the_budget() {
+    let scim = Scim { world: World::configured(Org::sample(), &[("SCIM_TOKEN", TOKEN), ("SCIM_DEADLINE_MS", "1500")]) };
+    scim.world.standin.inject(Fault::on("GET", "/members", FaultKind::Delay { delay: Duration::from_secs(10) }, 1));
+    let started = Instant::now();
+    let (reply, calls) = scim.send("POST", "/scim/v2/Users", Some(&nia()));
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1400) && took < Duration::from_secs(3), "took {took:?}, not 10 s");
+    assert_eq!(reply.status, 504, "{}", String::from_utf8_lossy(&reply.body));
+    assert!(reply.json()["detail"].as_str().unwrap().contains("deadline exceeded"), "{:?}", reply.json());
+    assert_eq!(calls.len(), 1, "the look-up only: nothing written after the budget");
+    assert!(scim.world.standin.member_by_email("nia@acme.test").is_none());
+}
+
+#[test]
+fn a_rate_limited_gitbook_is_a_429_carrying_gitbooks_wait_as_retry_after() {
+    let scim = Scim::sample();
+    scim.world.standin.inject(Fault::on("GET", "/members", FaultKind::RetryAfter { seconds: 120 }, 1));
+    let started = Instant::now();
+    let (reply, calls) = scim.send("POST", "/scim/v2/Users", Some(&nia()));
+    assert!(started.elapsed() < Duration::from_secs(2), "a wait past max-wait is not waited");
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.header("retry-after"), Some("120"));
+    assert_eq!(calls.len(), 1);
 }

@@ -41,11 +41,11 @@ impl<'s, I: Io> Client<'s, I> {
         self.link.horizon = Some(self.link.horizon.map_or(at, |h| h.min(at)));
     }
 
-    /// Whether the time left before [`Client::limit_until`]'s limit is at
-    /// least `needed` (always, without a limit).
-    pub fn has_time(&mut self, needed: Duration) -> bool {
+    /// Whether [`Client::limit_until`]'s limit has passed: no request
+    /// would be sent now.
+    pub fn out_of_time(&mut self) -> bool {
         let now = self.now();
-        self.link.horizon.is_none_or(|h| h.saturating_sub(now) >= needed)
+        self.link.horizon.is_some_and(|h| now >= h)
     }
 
     /// Runs independent lanes together, each to its end (see

@@ -46,6 +46,9 @@ use crate::validate::printable;
 use std::collections::HashMap;
 use std::time::Duration;
 
+/// How far past a lane's deadline the host's own timeouts may run.
+const HOST_TIMEOUT_GRACE: Duration = Duration::from_millis(250);
+
 /// One request of a lane.
 pub struct Flight {
     pub operation: &'static str,
@@ -233,6 +236,14 @@ impl<I: Io> Link<I> {
                     continue;
                 }
                 let deadline = slot.clock.map_or_else(|| self.deadline_from(now, policy), |(_, d)| d);
+                if now >= deadline {
+                    // The horizon (an incoming route's budget) has passed: nothing is sent.
+                    let error = slot.deadline_exceeded(settings, now, false);
+                    slots[i] = None;
+                    lanes[i].land(settings, Landing::Failed(error));
+                    landed = true;
+                    continue;
+                }
                 let admit = self.throttle.admit(now, flying.len());
                 if let Admit::Until(at) = admit {
                     let wait = at.saturating_sub(now);
@@ -269,8 +280,11 @@ impl<I: Io> Link<I> {
                     Admit::Answer => continue,
                     Admit::Go => {}
                 }
-                // No single request may outlive the operation's deadline.
-                let remaining = deadline.saturating_sub(now).max(Duration::from_millis(1));
+                // No single request outlives the operation's deadline: the
+                // driver abandons it then. The host's timeouts are capped a
+                // little past it, a backstop that does not race the deadline
+                // (so a request cut by it reads `deadline-exceeded`).
+                let remaining = deadline.saturating_sub(now).saturating_add(HOST_TIMEOUT_GRACE);
                 let limits = Limits {
                     timeouts: settings.timeouts.capped_at(remaining),
                     max_body: settings.max_response_bytes,

@@ -50,11 +50,14 @@ pub struct ScimError {
     pub detail: String,
     /// The methods a 405 allows (its `Allow` header).
     pub allow: Option<&'static str>,
+    /// Seconds the identity provider should wait before retrying, sent as
+    /// `Retry-After` (GitBook's own wait, for a 429).
+    pub retry_after: Option<u64>,
 }
 
 impl ScimError {
     pub fn new(status: u16, scim_type: Option<ScimType>, detail: impl Into<String>) -> ScimError {
-        ScimError { status, scim_type, detail: detail.into(), allow: None }
+        ScimError { status, scim_type, detail: detail.into(), allow: None, retry_after: None }
     }
 
     /// 400 with a `scimType`.
@@ -73,11 +76,12 @@ impl ScimError {
     /// What a GitBook failure means to the identity provider: input GitBook
     /// refused is the request's fault (400, with GitBook's words); a
     /// conflict stays a 409; a rate limit stays a 429 (identity providers
-    /// retry those); anything else is GitBook or the way to it failing
-    /// (502), never the IdP's credentials. The IdP is not told where GitBook
-    /// is or how it is reached: a failure of the way there (a transport
-    /// error names the host and port) or of the service's GitBook token is
-    /// said in kind only.
+    /// retry those) with GitBook's wait as `Retry-After`; GitBook not
+    /// answering within the budget is a 504; anything else is GitBook or the
+    /// way to it failing (502), never the IdP's credentials. The IdP is not
+    /// told where GitBook is or how it is reached: a failure of the way there
+    /// (a transport error names the host and port) or of the service's
+    /// GitBook token is said in kind only.
     pub fn from_gitbook(error: &Error) -> ScimError {
         let detail = format!("GitBook: {error}");
         match error {
@@ -96,7 +100,10 @@ impl ScimError {
                 match kind {
                     FailureKind::Rejected => ScimError::bad(ScimType::InvalidValue, detail),
                     FailureKind::Conflict => ScimError::new(409, None, detail),
-                    FailureKind::RateLimited => ScimError::new(429, None, brief("retry later")),
+                    FailureKind::RateLimited => ScimError {
+                        retry_after: Some(retry_after_seconds(error)),
+                        ..ScimError::new(429, None, brief("retry later"))
+                    },
                     FailureKind::NotFound
                     | FailureKind::Unauthorized
                     | FailureKind::Forbidden
@@ -117,6 +124,15 @@ impl ScimError {
             body["scimType"] = json!(scim_type.as_str());
         }
         body
+    }
+}
+
+/// GitBook's wait in whole seconds, rounded up (at least 1): what a
+/// `Retry-After` passing it on says. Without one, 1 s.
+pub fn retry_after_seconds(error: &Error) -> u64 {
+    match error {
+        Error::Api(_, failure) => failure.retry_after_ms.map_or(1, |ms| ms.div_ceil(1000).max(1)),
+        _ => 1,
     }
 }
 
@@ -160,6 +176,8 @@ mod tests {
         };
         assert_eq!(ScimError::from_gitbook(&failure(FailureKind::Rejected)).status, 400);
         assert_eq!(ScimError::from_gitbook(&failure(FailureKind::RateLimited)).status, 429);
+        assert_eq!(ScimError::from_gitbook(&failure(FailureKind::RateLimited)).retry_after, Some(1));
+        assert_eq!(ScimError::from_gitbook(&failure(FailureKind::DeadlineExceeded)).status, 504);
         assert_eq!(ScimError::from_gitbook(&failure(FailureKind::Unauthorized)).status, 502);
         assert_eq!(ScimError::from_gitbook(&failure(FailureKind::ServerError)).status, 502);
         assert!(ScimError::from_gitbook(&failure(FailureKind::Rejected)).detail.contains("Invalid email"));

@@ -138,6 +138,9 @@ impl From<ScimError> for Answer {
         if let Some(allow) = error.allow {
             answer.headers.push(("allow", allow.to_owned()));
         }
+        if let Some(seconds) = error.retry_after {
+            answer.headers.push(("retry-after", seconds.to_string()));
+        }
         answer
     }
 }

@@ -3,9 +3,13 @@
 //! The `wasi` crate's raw bindings are used rather than a client library
 //! because the request options (connect, first-byte and between-bytes
 //! timeouts), a bounded body read and several requests in flight are not
-//! all exposed by one. Each started request is a future response, then a
-//! body stream; [`Io::wait`] polls all of them (and the timer) with one
-//! `wasi:io/poll.poll` and advances whichever are ready.
+//! all exposed by one. Each started request writes its body, then waits
+//! for its future response, then reads its body stream; [`Io::wait`] polls
+//! all of them (and the timer) with one `wasi:io/poll.poll` and advances
+//! whichever are ready. Nothing blocks but that poll: a request body is
+//! written as `check-write` allows, so a server that does not read it holds
+//! up only its own request, until the driver abandons it at its deadline
+//! ([`Io::abandon`] drops its streams and future).
 
 use crate::http::{Method, Request, Response};
 use crate::io::{Io, Limits, Ticket, TransportError, TransportErrorKind};
@@ -17,10 +21,8 @@ use wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingBody, IncomingResponse, OutgoingBody, OutgoingRequest,
     RequestOptions, Scheme,
 };
-use wasi::io::streams::{InputStream, StreamError};
+use wasi::io::streams::{InputStream, OutputStream, StreamError};
 
-/// Largest write the WASI output stream accepts in one blocking call.
-const WRITE_CHUNK: usize = 4096;
 const READ_CHUNK: u64 = 64 * 1024;
 
 #[derive(Default)]
@@ -39,8 +41,22 @@ struct Flight {
 }
 
 enum Stage {
+    Send(Send),
     Head(FutureIncomingResponse),
     Body(Body),
+}
+
+/// A request whose body is being written. Fields drop in order: the stream
+/// before the body it belongs to. The future response is held meanwhile: a
+/// server may answer before it has read the whole body.
+struct Send {
+    stream: OutputStream,
+    body: OutgoingBody,
+    future: FutureIncomingResponse,
+    bytes: Vec<u8>,
+    written: usize,
+    /// Every byte is written and a flush was asked for.
+    flushing: bool,
 }
 
 /// A response whose body is being read. Fields drop in order: the stream
@@ -63,8 +79,11 @@ impl Io for WasiIo {
         self.tickets += 1;
         let ticket = Ticket(self.tickets);
         match begin(request, &limits.timeouts) {
-            Ok((future, authority)) => {
-                self.flights.push(Flight { ticket, authority, max_body: limits.max_body, stage: Stage::Head(future) })
+            Ok((stage, authority)) => {
+                self.flights.push(Flight { ticket, authority, max_body: limits.max_body, stage });
+                // A body the host takes at once is written now.
+                let index = self.flights.len() - 1;
+                self.advance(index);
             }
             Err(error) => self.answered.push_back((ticket, Err(error))),
         }
@@ -84,14 +103,27 @@ impl Io for WasiIo {
                 }
                 return None;
             }
-            let pollables: Vec<_> = self
-                .flights
-                .iter()
-                .map(|f| match &f.stage {
-                    Stage::Head(future) => future.subscribe(),
-                    Stage::Body(body) => body.stream.subscribe(),
-                })
-                .collect();
+            // One pollable per flight, two while a body is being written
+            // (the stream's room, and an answer that comes early).
+            let mut pollables = Vec::with_capacity(self.flights.len() + 1);
+            let mut owners = Vec::with_capacity(self.flights.len());
+            for flight in &self.flights {
+                match &flight.stage {
+                    Stage::Send(send) => {
+                        pollables.push(send.stream.subscribe());
+                        pollables.push(send.future.subscribe());
+                        owners.extend([flight.ticket, flight.ticket]);
+                    }
+                    Stage::Head(future) => {
+                        pollables.push(future.subscribe());
+                        owners.push(flight.ticket);
+                    }
+                    Stage::Body(body) => {
+                        pollables.push(body.stream.subscribe());
+                        owners.push(flight.ticket);
+                    }
+                }
+            }
             let mut all: Vec<&wasi::io::poll::Pollable> = pollables.iter().collect();
             all.extend(timer.as_ref());
             let ready = wasi::io::poll::poll(&all);
@@ -101,10 +133,11 @@ impl Io for WasiIo {
             // `poll` lists what is ready in any order (wasmtime's is a hash
             // map's): name the flights by ticket before any is removed.
             let mut timed_out = false;
-            let mut ready_tickets = Vec::with_capacity(ready.len());
+            let mut ready_tickets: Vec<Ticket> = Vec::with_capacity(ready.len());
             for index in ready {
-                match self.flights.get(index as usize) {
-                    Some(flight) => ready_tickets.push(flight.ticket),
+                match owners.get(index as usize) {
+                    Some(ticket) if !ready_tickets.contains(ticket) => ready_tickets.push(*ticket),
+                    Some(_) => {}
                     None => timed_out = true,
                 }
             }
@@ -141,42 +174,109 @@ impl Io for WasiIo {
 }
 
 impl WasiIo {
-    /// Moves flight `index` on as far as it can go without blocking.
+    /// Moves flight `index` on as far as it can go without blocking. The
+    /// other flights may change places: they are found by ticket.
     fn advance(&mut self, index: usize) {
-        let flight = &mut self.flights[index];
-        let result = match &mut flight.stage {
-            Stage::Head(future) => match future.get() {
-                None => return,
-                Some(got) => match head(got, &flight.authority) {
-                    Ok(body) => {
-                        flight.stage = Stage::Body(body);
-                        return self.advance(index);
-                    }
-                    Err(error) => Err(error),
-                },
-            },
-            Stage::Body(body) => match read_available(body, flight.max_body, &flight.authority) {
-                Ok(false) => return,
-                Ok(true) => Ok(()),
-                Err(error) => Err(error),
-            },
-        };
-        let flight = self.flights.remove(index);
-        let answer = match (result, flight.stage) {
-            (Ok(()), Stage::Body(Body { stream, body, _response, status, headers, bytes })) => {
-                drop(stream);
-                drop(IncomingBody::finish(body));
-                Ok(Response { status, headers, body: bytes })
+        let mut flight = self.flights.swap_remove(index);
+        loop {
+            match step(flight.stage, &flight.authority, flight.max_body) {
+                Step::Pending(stage) => {
+                    flight.stage = stage;
+                    self.flights.push(flight);
+                    return;
+                }
+                Step::Next(stage) => flight.stage = stage,
+                Step::Done(answer) => {
+                    self.answered.push_back((flight.ticket, answer));
+                    return;
+                }
             }
-            (Err(error), _) => Err(error),
-            (Ok(()), Stage::Head(_)) => unreachable!("a flight completes only from its body"),
-        };
-        self.answered.push_back((flight.ticket, answer));
+        }
     }
 }
 
-/// Builds and sends a request; the future response comes back.
-fn begin(request: &Request, timeouts: &Timeouts) -> Result<(FutureIncomingResponse, String), TransportError> {
+/// Where one flight went after a step.
+enum Step {
+    /// Waiting for its pollable.
+    Pending(Stage),
+    /// On to the next stage, which may be ready at once.
+    Next(Stage),
+    Done(Result<Response, TransportError>),
+}
+
+fn step(stage: Stage, authority: &str, max_body: usize) -> Step {
+    match stage {
+        Stage::Send(mut send) => {
+            // An answer before the body was taken (a server refusing it
+            // early): the rest of the body is not sent.
+            if let Some(got) = send.future.get() {
+                let Send { stream, body, .. } = send;
+                drop(stream);
+                drop(body);
+                return match head(got, authority) {
+                    Ok(body) => Step::Next(Stage::Body(body)),
+                    Err(error) => Step::Done(Err(error)),
+                };
+            }
+            match write_available(&mut send, authority) {
+                Ok(false) => Step::Pending(Stage::Send(send)),
+                Ok(true) => {
+                    let Send { stream, body, future, .. } = send;
+                    drop(stream);
+                    match OutgoingBody::finish(body, None) {
+                        Ok(()) => Step::Next(Stage::Head(future)),
+                        Err(e) => Step::Done(Err(from_error_code(&e, authority))),
+                    }
+                }
+                Err(error) => Step::Done(Err(error)),
+            }
+        }
+        Stage::Head(future) => match future.get() {
+            None => Step::Pending(Stage::Head(future)),
+            Some(got) => match head(got, authority) {
+                Ok(body) => Step::Next(Stage::Body(body)),
+                Err(error) => Step::Done(Err(error)),
+            },
+        },
+        Stage::Body(mut body) => match read_available(&mut body, max_body, authority) {
+            Ok(false) => Step::Pending(Stage::Body(body)),
+            Ok(true) => {
+                let Body { stream, body, _response, status, headers, bytes } = body;
+                drop(stream);
+                drop(IncomingBody::finish(body));
+                Step::Done(Ok(Response { status, headers, body: bytes }))
+            }
+            Err(error) => Step::Done(Err(error)),
+        },
+    }
+}
+
+/// Writes what the request body stream takes now, then flushes; `true`
+/// once every byte is written and flushed.
+fn write_available(send: &mut Send, authority: &str) -> Result<bool, TransportError> {
+    let failed = |e| from_stream_error(e, authority, "sending the request body");
+    loop {
+        if send.written == send.bytes.len() {
+            if !send.flushing {
+                send.stream.flush().map_err(failed)?;
+                send.flushing = true;
+            }
+            // `check-write` answers 0 until the flush is done.
+            return Ok(send.stream.check_write().map_err(failed)? > 0);
+        }
+        let room = send.stream.check_write().map_err(failed)?;
+        if room == 0 {
+            return Ok(false);
+        }
+        let end = send.bytes.len().min(send.written + usize::try_from(room).unwrap_or(usize::MAX));
+        send.stream.write(&send.bytes[send.written..end]).map_err(failed)?;
+        send.written = end;
+    }
+}
+
+/// Builds and starts a request: its body still to write, or its future
+/// response.
+fn begin(request: &Request, timeouts: &Timeouts) -> Result<(Stage, String), TransportError> {
     let (scheme, rest) = if let Some(rest) = request.url.strip_prefix("https://") {
         (Scheme::Https, rest)
     } else if let Some(rest) = request.url.strip_prefix("http://") {
@@ -213,16 +313,17 @@ fn begin(request: &Request, timeouts: &Timeouts) -> Result<(FutureIncomingRespon
 
     let body = outgoing.body().map_err(|()| invalid("body"))?;
     let future = outgoing_handler::handle(outgoing, Some(options)).map_err(|e| from_error_code(&e, authority))?;
-    if let Some(bytes) = &request.body {
-        let stream = body.write().map_err(|()| invalid("body stream"))?;
-        for chunk in bytes.chunks(WRITE_CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|e| from_stream_error(e, authority, "sending the request body"))?;
+    let stage = match &request.body {
+        Some(bytes) if !bytes.is_empty() => {
+            let stream = body.write().map_err(|()| invalid("body stream"))?;
+            Stage::Send(Send { stream, body, future, bytes: bytes.clone(), written: 0, flushing: false })
         }
-    }
-    OutgoingBody::finish(body, None).map_err(|e| from_error_code(&e, authority))?;
-    Ok((future, authority.to_owned()))
+        _ => {
+            OutgoingBody::finish(body, None).map_err(|e| from_error_code(&e, authority))?;
+            Stage::Head(future)
+        }
+    };
+    Ok((stage, authority.to_owned()))
 }
 
 /// The response head, and its body opened for reading.

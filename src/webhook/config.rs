@@ -18,11 +18,23 @@ pub const ENV_SSO: &str = "GITBOOK_SSO";
 /// Time allowed for applying one delivery, in milliseconds.
 pub const ENV_DEADLINE_MS: &str = "WEBHOOK_DEADLINE_MS";
 pub use crate::events::okta::ENV_GROUP_TEAMS;
+/// Time allowed for answering one SCIM request, in milliseconds.
+pub const ENV_SCIM_DEADLINE_MS: &str = "SCIM_DEADLINE_MS";
+/// Time allowed for one `/reconcile` (plan and apply), in milliseconds.
+pub const ENV_RECONCILE_DEADLINE_MS: &str = "RECONCILE_DEADLINE_MS";
 
 /// The default budget for one delivery: Okta waits about 3 s for an answer.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(2500);
 /// The longest budget accepted: past a minute every sender has given up.
 pub const MAX_DEADLINE: Duration = Duration::from_secs(60);
+/// The default budget for one SCIM request: Microsoft Entra asks SCIM
+/// endpoints to answer within 60 s (and retries a create that times out,
+/// which then meets 409), so 45 s leaves room for the network and the host.
+pub const DEFAULT_SCIM_DEADLINE: Duration = Duration::from_secs(45);
+/// The default budget for one `/reconcile`: schedulers wait, but not forever.
+pub const DEFAULT_RECONCILE_DEADLINE: Duration = Duration::from_secs(300);
+/// The longest `/reconcile` budget accepted.
+pub const MAX_RECONCILE_DEADLINE: Duration = Duration::from_secs(3600);
 
 /// The service's configuration. `Debug` never shows the secret.
 #[derive(Clone)]
@@ -36,6 +48,10 @@ pub struct Config {
     pub groups: GroupMapping,
     /// Time allowed for applying one `/events` delivery.
     pub deadline: Duration,
+    /// Time allowed for answering one SCIM request.
+    pub scim_deadline: Duration,
+    /// Time allowed for one `/reconcile`.
+    pub reconcile_deadline: Duration,
 }
 
 impl Default for Config {
@@ -46,6 +62,8 @@ impl Default for Config {
             defaults: JoinDefaults::default(),
             groups: GroupMapping::default(),
             deadline: DEFAULT_DEADLINE,
+            scim_deadline: DEFAULT_SCIM_DEADLINE,
+            reconcile_deadline: DEFAULT_RECONCILE_DEADLINE,
         }
     }
 }
@@ -81,18 +99,24 @@ impl Config {
             };
         }
         config.groups = GroupMapping::from_env(&env)?;
-        if let Some(ms) = read(ENV_DEADLINE_MS) {
-            config.deadline = ms
-                .parse::<u64>()
-                .ok()
-                .map(Duration::from_millis)
-                .filter(|d| !d.is_zero() && *d <= MAX_DEADLINE)
-                .ok_or_else(|| {
-                    Error::invalid(
-                        ENV_DEADLINE_MS,
-                        format!("{} must be a whole number of milliseconds from 1 to 60000", printable(&ms)),
-                    )
-                })?;
+        let budget = |name: &str, max: Duration| -> Result<Option<Duration>, Error> {
+            let Some(ms) = read(name) else { return Ok(None) };
+            let parsed = ms.parse::<u64>().ok().map(Duration::from_millis).filter(|d| !d.is_zero() && *d <= max);
+            parsed.map(Some).ok_or_else(|| {
+                Error::invalid(
+                    name,
+                    format!("{} must be a whole number of milliseconds from 1 to {}", printable(&ms), max.as_millis()),
+                )
+            })
+        };
+        if let Some(deadline) = budget(ENV_DEADLINE_MS, MAX_DEADLINE)? {
+            config.deadline = deadline;
+        }
+        if let Some(deadline) = budget(ENV_SCIM_DEADLINE_MS, MAX_DEADLINE)? {
+            config.scim_deadline = deadline;
+        }
+        if let Some(deadline) = budget(ENV_RECONCILE_DEADLINE_MS, MAX_RECONCILE_DEADLINE)? {
+            config.reconcile_deadline = deadline;
         }
         Ok(config)
     }
@@ -111,9 +135,15 @@ impl Config {
     /// every other way in, with every retry bound cut to the delivery's
     /// deadline, since no single operation may outlast the whole budget.
     pub fn delivery_settings(&self, env: impl Fn(&str) -> Option<String>) -> Result<Settings, Error> {
+        Config::settings_within(self.deadline, env)
+    }
+
+    /// The GitBook settings for a request whose whole budget is `budget`:
+    /// no wait and no operation longer than it.
+    pub fn settings_within(budget: Duration, env: impl Fn(&str) -> Option<String>) -> Result<Settings, Error> {
         let mut retry = RetryPolicy::default();
-        retry.deadline = retry.deadline.min(self.deadline);
-        retry.max_wait = retry.max_wait.min(self.deadline);
+        retry.deadline = retry.deadline.min(budget);
+        retry.max_wait = retry.max_wait.min(budget);
         RawSettings { retry: Some(retry), ..RawSettings::default() }.resolve(env)
     }
 }
@@ -126,6 +156,8 @@ impl fmt::Debug for Config {
             .field("defaults", &self.defaults)
             .field("groups", &self.groups)
             .field("deadline", &self.deadline)
+            .field("scim_deadline", &self.scim_deadline)
+            .field("reconcile_deadline", &self.reconcile_deadline)
             .finish()
     }
 }

@@ -49,7 +49,7 @@ pub fn results_reply(results: &[EventResult], ignored: &[Ignored], deferred: &[&
         "results": entries, "applied": applied, "ignored": ignored_count, "failed": failed, "deferred": deferred.len(),
     });
     if !deferred.is_empty() {
-        Reply::json(503, body).with_header("retry-after", RETRY_AFTER_SECONDS.to_string())
+        Reply::json(503, body).with_header("retry-after", retry_after(results).to_string())
     } else if failed == 0 {
         Reply::json(200, body)
     } else if failed == results.len() {
@@ -57,6 +57,19 @@ pub fn results_reply(results: &[EventResult], ignored: &[Ignored], deferred: &[&
     } else {
         Reply::json(207, body)
     }
+}
+
+/// The seconds a sender is asked to wait before redelivering: GitBook's
+/// own wait when an event met its rate limit (up to an hour), else
+/// [`RETRY_AFTER_SECONDS`].
+fn retry_after(results: &[EventResult]) -> u64 {
+    let gitbook = results
+        .iter()
+        .filter_map(|r| r.error.as_ref())
+        .filter(|e| e.kind() == Some(crate::error::FailureKind::RateLimited))
+        .map(crate::scim::error::retry_after_seconds)
+        .max();
+    gitbook.map_or(u64::from(RETRY_AFTER_SECONDS), |s| s.clamp(u64::from(RETRY_AFTER_SECONDS), 3600))
 }
 
 /// One result; a failure carries its error in the one JSON encoding,

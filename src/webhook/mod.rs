@@ -112,7 +112,6 @@ pub use route::{misconfigured_reply, route, Route, CHALLENGE_HEADER, MAX_SNAPSHO
 use crate::gitbook::Client;
 use crate::io::Io;
 use crate::observe::{self, Finished, Log, LogConfig, Observed, Sink, Via};
-use crate::settings::RawSettings;
 use crate::sync::reconcile::Options;
 use serde_json::Value;
 
@@ -308,7 +307,7 @@ pub fn respond<I: Io>(
         Route::Health => health::health_reply(env),
         Route::OktaVerification { challenge } => verification_reply(&challenge),
         Route::Events => apply_events(&body, config, env, io),
-        Route::Reconcile { apply, options } => run_reconcile(body, apply, &options, env, io),
+        Route::Reconcile { apply, options } => run_reconcile(body, apply, &options, config, env, io),
         Route::Scim(request) => serve_scim(&request, &body, config, env, io),
     }
 }
@@ -322,11 +321,14 @@ fn serve_scim<I: Io>(
     env: impl Fn(&str) -> Option<String>,
     io: I,
 ) -> Reply {
-    let settings = match RawSettings::default().resolve(env) {
+    let settings = match Config::settings_within(config.scim_deadline, env) {
         Ok(settings) => settings,
         Err(error) => return Reply::scim_misconfigured(&error),
     };
     let mut client = Client::new(&settings, io);
+    // Every GitBook request of this answer ends by the SCIM budget.
+    let end = client.now().saturating_add(config.scim_deadline);
+    client.limit_until(end);
     Reply::scim(crate::scim::respond(request, body, &config.defaults, &mut client))
 }
 
@@ -348,20 +350,25 @@ fn apply_events<I: Io>(body: &[u8], config: &Config, env: impl Fn(&str) -> Optio
     results_reply(&results, &ignored, &deferred)
 }
 
-/// Plans (and, when asked, applies) a reconcile. Not bound by the event
-/// budget: it is for schedulers, not for event hooks.
+/// Plans (and, when asked, applies) a reconcile within its own budget
+/// (`RECONCILE_DEADLINE_MS`), not the event budget: it is for schedulers,
+/// not for event hooks. A budget that runs out mid-apply stops it before
+/// the next stage; the report says what was done.
 fn run_reconcile<I: Io>(
     body: Vec<u8>,
     apply: bool,
     options: &Options,
+    config: &Config,
     env: impl Fn(&str) -> Option<String>,
     io: I,
 ) -> Reply {
-    let settings = match RawSettings::default().resolve(env) {
+    let settings = match Config::settings_within(config.reconcile_deadline, env) {
         Ok(settings) => settings,
         Err(error) => return Reply::misconfigured(&error),
     };
     let mut client = Client::new(&settings, io);
+    let end = client.now().saturating_add(config.reconcile_deadline);
+    client.limit_until(end);
     let (plan, sso) = match crate::sync::plan_snapshot(&mut client, body, options) {
         Ok(planned) => planned,
         Err(error) => return Reply::failed(&error),

@@ -3,7 +3,7 @@
 //! `{"error": {"code", "message"}}`, and an operation's [`Error`] adds its
 //! one JSON encoding ([`Error::to_json`]) as `cause`.
 
-use crate::error::Error;
+use crate::error::{Error, FailureKind};
 use crate::scim;
 use serde_json::{json, Value};
 
@@ -43,6 +43,8 @@ impl Reply {
         let status = match error {
             Error::InvalidInput { .. } => 400,
             Error::SafetyStop(_) => 409,
+            // GitBook did not answer within the budget: a gateway timeout.
+            Error::Api(FailureKind::DeadlineExceeded, _) => 504,
             Error::Api(..) => 502,
         };
         Reply::json(status, json!({"error": {"code": status, "message": error.to_string(), "cause": error.to_json()}}))

@@ -457,7 +457,9 @@ fn deferred_events_are_503_with_retry_after_whatever_else_happened() {
     ] {
         let reply = results_reply(&results, &[], &[&left("d1"), &left("d2")]);
         assert_eq!(reply.status, 503, "{results:?}");
-        assert_eq!(header(&reply, "retry-after"), Some("5"));
+        // A failed result here met GitBook's rate limit, which named 30 s.
+        let gitbook_wait = results.iter().any(|r| r.status == Status::Failed);
+        assert_eq!(header(&reply, "retry-after"), Some(if gitbook_wait { "30" } else { "5" }));
         assert_eq!(reply.body["deferred"], 2);
         let deferred = &reply.body["results"][results.len()];
         assert_eq!((deferred["id"].clone(), deferred["type"].clone()), (json!("d1"), json!("user.left")));
@@ -513,6 +515,23 @@ fn a_bad_deadline_is_a_configuration_error_naming_the_variable() {
 }
 
 #[test]
+fn scim_and_reconcile_have_budgets_of_their_own() {
+    use config::{ENV_RECONCILE_DEADLINE_MS, ENV_SCIM_DEADLINE_MS};
+    let defaults = Config::from_env(env(&[])).unwrap();
+    assert_eq!(defaults.scim_deadline, std::time::Duration::from_secs(45), "under Entra's 60 s");
+    assert_eq!(defaults.reconcile_deadline, config::DEFAULT_RECONCILE_DEADLINE);
+    let set = Config::from_env(env(&[(ENV_SCIM_DEADLINE_MS, "1500"), (ENV_RECONCILE_DEADLINE_MS, "3600000")])).unwrap();
+    assert_eq!(set.scim_deadline, std::time::Duration::from_millis(1500));
+    assert_eq!(set.reconcile_deadline, std::time::Duration::from_secs(3600));
+    for (name, bad) in
+        [(ENV_SCIM_DEADLINE_MS, "60001"), (ENV_RECONCILE_DEADLINE_MS, "3600001"), (ENV_SCIM_DEADLINE_MS, "0")]
+    {
+        let error = Config::from_env(env(&[(name, bad)])).unwrap_err();
+        assert_eq!(invalid_field(error), name, "{bad}");
+    }
+}
+
+#[test]
 fn the_reconcile_query_is_percent_decoded_and_a_repeated_key_is_refused() {
     let route = route_of(
         "POST",
@@ -560,6 +579,20 @@ mod respond {
         assert_eq!(reply.status, 503, "{reply:?}");
         assert_eq!((reply.body["applied"].clone(), reply.body["deferred"].clone()), (json!(1), json!(1)));
         assert_eq!(io.sent.len(), 1);
+    }
+
+    #[test]
+    fn a_reconcile_that_outlasts_its_budget_is_a_504_at_the_budget() {
+        let config = Config { reconcile_deadline: std::time::Duration::from_millis(5), ..config() };
+        let mut io = ScriptedIo::new([answer(200, r#"{"items":[],"count":0}"#)]);
+        // GitBook would answer at 10 ms; the budget ends at 5.
+        io.deadline = config.reconcile_deadline;
+        let route = Route::Reconcile { apply: false, options: Default::default() };
+        let reply = respond(route, br#"{"users": []}"#.to_vec(), &config, gitbook_env, &mut io);
+        assert_eq!(reply.status, 504, "{reply:?}");
+        assert_eq!(reply.body["error"]["cause"]["kind"], "deadline-exceeded");
+        assert_eq!((io.sent.len(), io.abandoned.len()), (1, 1));
+        assert_eq!(io.now, config.reconcile_deadline);
     }
 
     #[test]

@@ -47,6 +47,17 @@ pub enum FaultKind {
     ApplyThenServerError { status: u16 },
     /// Carry the request out as normal, then close the connection without answering.
     ApplyThenDrop,
+    /// Carry the request out and answer as normal, with `X-RateLimit-Remaining: 0` and
+    /// `X-RateLimit-Reset: <unix seconds of now + after, rounded up>`: a 2xx saying the
+    /// window is spent until a reset that may be far away.
+    SpentWindow { reset_after: Duration },
+    /// Carry the request out and answer as normal, but send the body one byte at a time,
+    /// `every` apart (the head goes at once, with the body's `content-length`).
+    Drip { every: Duration },
+    /// Accept the request head and never read its body or answer: a server whose
+    /// reading stalls. The request is recorded with an empty body and is not carried out.
+    /// Decided before the body is read, so it is matched on method and path only.
+    Unread,
 }
 
 impl Fault {
@@ -106,11 +117,14 @@ impl FaultKind {
             FaultKind::ApiError { status, .. } => format!("api error {status}"),
             FaultKind::ApplyThenServerError { status } => format!("applied, then server error {status}"),
             FaultKind::ApplyThenDrop => "applied, then drop connection".to_string(),
+            FaultKind::SpentWindow { reset_after } => format!("applied, window spent until +{reset_after:?}"),
+            FaultKind::Drip { every } => format!("applied, body dripped a byte every {every:?}"),
+            FaultKind::Unread => "request body never read".to_string(),
         }
     }
 
-    /// The answer sent instead of the normal one; `None` for `Drop`, `Delay` and
-    /// `ApplyThenDrop`. For `ApplyThenServerError` the normal answer is computed (and the
+    /// The answer sent instead of the normal one; `None` for `Drop`, `Delay`,
+    /// `ApplyThenDrop`, `SpentWindow`, `Drip` and `Unread`. For `ApplyThenServerError` the normal answer is computed (and the
     /// request carried out) first, then replaced by this one.
     pub(crate) fn reply(&self) -> Option<Reply> {
         let reply = match self {
@@ -139,7 +153,12 @@ impl FaultKind {
             FaultKind::ApiError { status, message } => {
                 Reply::error(if (100..=999).contains(status) { *status } else { 500 }, message.clone())
             }
-            FaultKind::Drop | FaultKind::Delay { .. } | FaultKind::ApplyThenDrop => return None,
+            FaultKind::Drop
+            | FaultKind::Delay { .. }
+            | FaultKind::ApplyThenDrop
+            | FaultKind::SpentWindow { .. }
+            | FaultKind::Drip { .. }
+            | FaultKind::Unread => return None,
         };
         Some(reply)
     }
@@ -171,6 +190,17 @@ impl FaultQueue {
 
     pub(crate) fn clear(&mut self) {
         self.rules.clear();
+    }
+
+    /// Whether the first rule matching this request is `Unread` (then one use is
+    /// consumed): asked before the body is read.
+    pub(crate) fn take_unread(&mut self, method: &str, path: &str) -> bool {
+        let first = self.rules.iter().find(|f| f.matches(method, path));
+        if matches!(first.map(|f| &f.kind), Some(FaultKind::Unread)) {
+            self.take(method, path);
+            return true;
+        }
+        false
     }
 
     /// The first rule matching this request, with one use consumed; spent rules go away.
@@ -224,6 +254,17 @@ mod tests {
             assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
             assert_eq!(body.as_object().map(|o| o.len()), Some(1));
         }
+    }
+
+    #[test]
+    fn an_unread_rule_is_taken_only_when_it_comes_first() {
+        let mut q = FaultQueue::default();
+        q.push(Fault::on("POST", "/invites", FaultKind::Drop, 1));
+        q.push(Fault::on("POST", "/invites", FaultKind::Unread, 1));
+        assert!(!q.take_unread("POST", "/v1/orgs/a/invites"), "a Drop comes first");
+        assert!(matches!(q.take("POST", "/v1/orgs/a/invites"), Some(FaultKind::Drop)));
+        assert!(q.take_unread("POST", "/v1/orgs/a/invites"));
+        assert!(!q.take_unread("POST", "/v1/orgs/a/invites"), "used up");
     }
 
     #[test]

@@ -45,6 +45,12 @@
 //!   request out, then answer a 5xx or close the connection: what makes a blind retry of
 //!   the non-idempotent `PUT /teams` create a second team. `Fault::on_path_ending("PUT",
 //!   "/teams", kind, n)` aims them at team creation only.
+//! * Time faults, for the client's deadlines: `FaultKind::SpentWindow { reset_after }`
+//!   answers normally with `X-RateLimit-Remaining: 0` and a reset that far away;
+//!   `FaultKind::Drip { every }` sends the normal answer's body one byte every `every`;
+//!   `FaultKind::Unread` accepts the head and never reads the body or answers (decided
+//!   before the body is read, on method and path). A huge `Retry-After` on one request
+//!   among several is `Fault::on(method, path, FaultKind::RetryAfter { seconds }, 1)`.
 //!
 //! * Load: `StandIn::max_in_flight()` is the most requests processed at once;
 //!   `StandIn::set_rate_limit(Some(RateLimit { .. }))` enforces a fixed-window limit (see

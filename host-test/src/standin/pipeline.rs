@@ -12,6 +12,7 @@ use super::record::RecordedRequest;
 use super::reply::Reply;
 use super::routes::{dispatch, OrgConfig};
 use super::state::Directory;
+use super::time::epoch_secs_after;
 
 /// Everything the server and the test-facing handle share.
 pub(crate) struct Shared {
@@ -48,11 +49,18 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// How the server should answer.
 pub(crate) enum Outcome {
     Reply(Reply),
+    /// Send the head at once, then the body one byte every so often.
+    Drip(Reply, Duration),
     /// Close the connection without a response.
     Drop,
 }
 
 impl Shared {
+    /// Whether this request meets an `Unread` fault (asked before its body is read).
+    pub(crate) fn take_unread(&self, method: &str, path: &str) -> bool {
+        lock(&self.faults).take_unread(method, path)
+    }
+
     pub(crate) fn record(&self, req: RecordedRequest) {
         lock(&self.log).push(req);
     }
@@ -78,6 +86,10 @@ impl Shared {
                 reply.headers.extend(limit_headers);
                 Outcome::Reply(reply)
             }
+            Outcome::Drip(mut reply, every) => {
+                reply.headers.extend(limit_headers);
+                Outcome::Drip(reply, every)
+            }
             Outcome::Drop => Outcome::Drop,
         }
     }
@@ -101,6 +113,12 @@ impl Shared {
                 self.answer(&req);
                 Outcome::Drop
             }
+            Some(FaultKind::SpentWindow { reset_after }) => Outcome::Reply(
+                self.answer(&req)
+                    .with_header("x-ratelimit-remaining", "0")
+                    .with_header("x-ratelimit-reset", epoch_secs_after(reset_after).to_string()),
+            ),
+            Some(FaultKind::Drip { every }) => Outcome::Drip(self.answer(&req), every),
             Some(kind @ FaultKind::ApplyThenServerError { .. }) => {
                 let normal = self.answer(&req);
                 Outcome::Reply(kind.reply().unwrap_or(normal))

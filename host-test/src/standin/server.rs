@@ -3,14 +3,18 @@
 //! without the stand-in competing for it.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -121,11 +125,13 @@ async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
     }
 }
 
+type ResponseBody = BoxBody<Bytes, Infallible>;
+
 async fn handle(
     shared: Arc<Shared>,
     hang_up: Arc<Notify>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = req.into_parts();
     let mut recorded = RecordedRequest {
         method: parts.method.as_str().to_string(),
@@ -142,6 +148,13 @@ async fn handle(
         body: Vec::new(),
         fault: None,
     };
+    if shared.take_unread(&recorded.method, &recorded.path) {
+        // Hold the body unread, and answer nothing, until the client gives up.
+        recorded.fault = Some("request body never read".to_owned());
+        shared.record(recorded);
+        let _unread = body;
+        return std::future::pending().await;
+    }
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => recorded.body = collected.to_bytes().to_vec(),
         Err(e) => {
@@ -159,6 +172,12 @@ async fn handle(
     let task = tokio::spawn(async move { shared.process(recorded).await });
     let reply = match task.await {
         Ok(Outcome::Reply(reply)) => reply,
+        Ok(Outcome::Drip(reply, every)) => {
+            let body = Bytes::from(reply.body.clone());
+            let mut response = to_response(reply);
+            *response.body_mut() = Drip { body, sent: 0, every, sleep: None }.boxed();
+            return Ok(response);
+        }
         Ok(Outcome::Drop) => {
             hang_up.notify_one();
             return std::future::pending().await;
@@ -168,8 +187,44 @@ async fn handle(
     Ok(to_response(reply))
 }
 
-fn to_response(reply: Reply) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(reply.body)));
+/// A body sent one byte every `every`, as a server (or a network) that trickles.
+struct Drip {
+    body: Bytes,
+    sent: usize,
+    every: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Body for Drip {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.sent >= self.body.len() {
+            return Poll::Ready(None);
+        }
+        let every = self.every;
+        let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep(every)));
+        if sleep.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        self.sleep = None;
+        let byte = self.body.slice(self.sent..self.sent + 1);
+        self.sent += 1;
+        Poll::Ready(Some(Ok(Frame::data(byte))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.sent >= self.body.len()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact((self.body.len() - self.sent) as u64)
+    }
+}
+
+fn to_response(reply: Reply) -> Response<ResponseBody> {
+    let mut response = Response::new(Full::new(Bytes::from(reply.body)).boxed());
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in reply.headers {
         // Only fault rules carry free-form headers; silently skip ones HTTP cannot carry.

@@ -118,9 +118,13 @@ pub fn apply<I: Io>(client: &mut Client<'_, I>, plan: &Plan, sso: bool) -> Resul
     }
     let mut log = Log::default();
     let created = create_teams(client, plan, &mut log);
+    log.check_time(client);
     let failed_invites = invite(client, plan, sso, &mut log);
+    log.check_time(client);
     update_teams(client, plan, &created, &failed_invites, &mut log);
+    log.check_time(client);
     change_roles(client, plan, &mut log);
+    log.check_time(client);
     remove_members(client, plan, &mut log);
     let planned = plan.create_teams.len()
         + plan.invites.len()
@@ -144,11 +148,27 @@ fn refusal(stop: &SafetyStop) -> Error {
 #[derive(Default)]
 struct Log {
     actions: Vec<Action>,
-    /// The action whose answer stopped the run, and that answer.
-    stopped: Option<(String, Error)>,
+    stopped: Option<Stop>,
+}
+
+/// Why the run stopped before its end.
+enum Stop {
+    /// This action's answer (401/403) said every later request would fail.
+    After(String, Error),
+    /// The budget of the request being served ran out between two stages.
+    OutOfTime,
 }
 
 impl Log {
+    /// Before a stage: a budget that has run out stops the run there, so
+    /// the report counts what is left as not attempted (rather than as
+    /// failures of requests that were never sent).
+    fn check_time<I: Io>(&mut self, client: &mut Client<'_, I>) {
+        if self.stopped.is_none() && client.out_of_time() {
+            self.stopped = Some(Stop::OutOfTime);
+        }
+    }
+
     fn stopped(&self) -> bool {
         self.stopped.is_some()
     }
@@ -158,7 +178,7 @@ impl Log {
             Ok(detail) => self.actions.push(Action { kind, target, outcome: Outcome::Ok, detail, error: None }),
             Err(error) => {
                 if matches!(error.kind(), Some(FailureKind::Unauthorized | FailureKind::Forbidden)) {
-                    self.stopped.get_or_insert_with(|| (target.clone(), error.clone()));
+                    self.stopped.get_or_insert_with(|| Stop::After(target.clone(), error.clone()));
                 }
                 let outcome = if error.effect_unknown() { Outcome::Unknown } else { Outcome::Failed };
                 let detail = error.to_string();
@@ -178,19 +198,28 @@ impl Log {
         };
         // Says exactly what was and was not attempted: the actions reported
         // beside the one that stopped the run were in flight with it.
-        let stopped = self.stopped.map(|(target, error)| {
-            let others = self.actions.len().saturating_sub(1);
-            format!(
-                "stopped after {target} failed: {error}; {} of {planned} planned actions were not attempted{}",
+        let stopped = self.stopped.map(|stop| match stop {
+            Stop::After(target, error) => {
+                let others = self.actions.len().saturating_sub(1);
+                format!(
+                    "stopped after {target} failed: {error}; {} of {planned} planned actions were not attempted{}",
+                    counts.not_attempted,
+                    match others {
+                        0 => String::new(),
+                        1 =>
+                            "; the 1 other action reported was sent before the stop and is reported as it ended".into(),
+                        n => format!(
+                            "; the {n} other actions reported were sent before the stop and are reported as they ended"
+                        ),
+                    }
+                )
+            }
+            Stop::OutOfTime => format!(
+                "the time budget ran out; {} of {planned} planned actions were not attempted; the {} reported \
+                 are as they ended (run again to finish)",
                 counts.not_attempted,
-                match others {
-                    0 => String::new(),
-                    1 => "; the 1 other action reported was sent before the stop and is reported as it ended".into(),
-                    n => format!(
-                        "; the {n} other actions reported were sent before the stop and are reported as they ended"
-                    ),
-                }
-            )
+                self.actions.len()
+            ),
         });
         Report { actions: self.actions, counts, stopped }
     }

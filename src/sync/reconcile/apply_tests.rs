@@ -386,3 +386,19 @@ fn the_stop_message_says_what_was_and_was_not_attempted() {
         "{stopped}"
     );
 }
+
+#[test]
+fn a_budget_that_runs_out_stops_the_apply_between_stages_and_says_so() {
+    let plan = growth_plan(1);
+    let settings = settings();
+    // The team is created by 10 ms; the budget ends then.
+    let mut io = ScriptedIo::new([json(201, r#"{"id":"tnew","title":"Platform","members":0}"#)]);
+    let mut client = Client::new(&settings, &mut io);
+    client.limit_until(std::time::Duration::from_millis(10));
+    let report = apply(&mut client, &plan, true).unwrap();
+    assert_eq!(io.sent.len(), 1, "nothing sent after the budget");
+    assert_eq!(kinds(&report), [(ActionKind::CreateTeam, Outcome::Ok)]);
+    assert_eq!((report.counts.planned, report.counts.not_attempted), (5, 4));
+    let stopped = report.stopped.unwrap();
+    assert!(stopped.starts_with("the time budget ran out; 4 of 5 planned actions were not attempted"), "{stopped}");
+}
