@@ -238,9 +238,10 @@ impl<I: Io> Link<I> {
                 let deadline = slot.clock.map_or_else(|| self.deadline_from(now, policy), |(_, d)| d);
                 if now >= deadline {
                     // The horizon (an incoming route's budget) has passed: nothing is sent.
-                    let error = slot.deadline_exceeded(settings, now, false);
+                    let landing = Landing::Failed(slot.deadline_exceeded(settings, now, false));
+                    note_landing(&mut self.io, slot, now, &landing);
                     slots[i] = None;
-                    lanes[i].land(settings, Landing::Failed(error));
+                    lanes[i].land(settings, landing);
                     landed = true;
                     continue;
                 }
