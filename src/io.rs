@@ -10,7 +10,13 @@
 //! order they complete, and drops a request it is told to abandon. Nothing an
 //! `Io` does may block past the `until` of a [`Io::wait`]: a request body is
 //! written as the server takes it, inside `wait`, never in one blocking call.
+//!
+//! The driver also tells its `Io` what became of each request
+//! ([`Io::observe`] with a [`Note`]): values for the logs, which an `Io`
+//! is free to ignore (the default). `crate::observe` turns them into log
+//! lines.
 
+use crate::error::Error;
 use crate::http::{Request, Response};
 use crate::settings::Timeouts;
 use std::time::Duration;
@@ -53,6 +59,66 @@ pub trait Io {
     fn unix_time(&mut self) -> Duration;
     /// A random number, for backoff jitter.
     fn random(&mut self) -> u64;
+    /// What became of a request the driver sent, for the logs. Ignored
+    /// unless the `Io` keeps a log ([`crate::observe::Observed`]).
+    fn observe(&mut self, _note: &Note<'_>) {}
+}
+
+/// An `Io` lent to a client that the lender keeps using afterwards.
+impl<I: Io + ?Sized> Io for &mut I {
+    fn start(&mut self, request: &Request, limits: &Limits) -> Ticket {
+        (**self).start(request, limits)
+    }
+    fn wait(&mut self, until: Option<Duration>) -> Option<(Ticket, Result<Response, TransportError>)> {
+        (**self).wait(until)
+    }
+    fn abandon(&mut self, ticket: Ticket) {
+        (**self).abandon(ticket)
+    }
+    fn monotonic(&mut self) -> Duration {
+        (**self).monotonic()
+    }
+    fn unix_time(&mut self) -> Duration {
+        (**self).unix_time()
+    }
+    fn random(&mut self) -> u64 {
+        (**self).random()
+    }
+    fn observe(&mut self, note: &Note<'_>) {
+        (**self).observe(note)
+    }
+}
+
+/// What the driver reports about its requests, as they happen.
+#[derive(Debug)]
+pub enum Note<'a> {
+    /// One request (one attempt of an operation) got its answer, or failed
+    /// without one.
+    Answered {
+        ticket: Ticket,
+        operation: &'static str,
+        request: &'a Request,
+        /// 1 for the first attempt.
+        attempt: u32,
+        /// The HTTP status, when a response arrived.
+        status: Option<u16>,
+        /// Why the attempt failed, when it did.
+        failure: Option<&'a str>,
+        /// When the driver will try again: after this wait.
+        retry_in: Option<Duration>,
+    },
+    /// An operation's requests are over: how it ended.
+    Landed { operation: &'static str, request: &'a Request, attempts: u32, elapsed: Duration, end: End<'a> },
+}
+
+/// How an operation ended.
+#[derive(Debug)]
+pub enum End<'a> {
+    /// A 2xx answer with this status.
+    Answered(u16),
+    /// It failed; `unknown` when GitBook may have made the change although
+    /// no success came back (a timeout, a dropped connection, a 5xx).
+    Failed { error: &'a Error, unknown: bool },
 }
 
 /// A request that got no HTTP response.

@@ -21,7 +21,8 @@
 //! - the vocabulary every layer shares: [`validate`] (IDs, emails, team
 //!   titles), [`role`], [`settings`], [`error`] (the one error type and its
 //!   one JSON encoding), [`http`] (plain request and response values),
-//!   [`json_fields`] (field-by-field JSON reading);
+//!   [`json_fields`] (field-by-field JSON reading), [`observe`] (log and
+//!   audit lines as values);
 //! - `sys` (wasm32 only): conversion between WASI and the types above, and
 //!   nothing else.
 
@@ -32,6 +33,7 @@ pub mod gitbook;
 pub mod http;
 pub mod io;
 pub mod json_fields;
+pub mod observe;
 pub mod role;
 pub mod scim;
 pub mod settings;

@@ -458,6 +458,37 @@ fn a_concurrency_out_of_range_exits_2_and_sends_nothing() {
 }
 
 #[test]
+fn a_scheduled_sync_apply_with_log_json_leaves_the_same_trail_as_the_service() {
+    let cli = Cli::sample();
+    let snapshot = serde_json::json!({"users": [
+        {"email": "alice@acme.test", "role": "admin"}, {"email": "bob@acme.test", "role": "edit"},
+        {"email": "carol@acme.test", "role": "create"}, {"email": "dave@acme.test", "role": "read"},
+        {"email": "erin@acme.test", "role": "review"}, {"email": "frank@acme.test", "role": "comment"},
+        {"email": "gina@partner.test", "role": "guest"}, {"email": "zoe@acme.test", "role": "read"}
+    ]});
+    let run =
+        cli.run_with(&[], &["--allow-insecure-http", "sync", "-", "--apply", "--log", "json"], &snapshot.to_string());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("zoe@acme.test"), "the human report is still printed: {}", run.stdout);
+    let lines: Vec<Value> = run
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    let writes: Vec<(String, String)> =
+        cli.standin.requests().into_iter().filter(|r| r.method != "GET").map(|r| (r.method, r.path)).collect();
+    let audited: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l["type"] == "change")
+        .map(|l| (l["method"].as_str().unwrap().to_owned(), l["path"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!((audited.len(), audited), (1, writes), "one audit line per write");
+    let request = lines.last().unwrap();
+    assert_eq!((request["type"].as_str(), request["route"].as_str()), (Some("request"), Some("sync --apply")));
+    assert_eq!((request["exitCode"].as_u64(), request["via"].as_str()), (Some(0), Some("cli")));
+}
+
+#[test]
 fn a_body_dripped_one_byte_at_a_time_ends_the_call_at_its_deadline() {
     let cli = Cli::sample();
     let dave = cli.id("dave@acme.test");

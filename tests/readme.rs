@@ -143,6 +143,11 @@ const EFFECTS: &[Effect] = &[
     },
     Effect { command: "$WASM sync snapshot.json", check: plans_the_snapshot_example_reading_only },
     Effect { command: "wasmtime serve -S cli -W max-memory-size", check: serves_without_calling_gitbook },
+    Effect { command: "wasmtime serve -S cli --no-logging-prefix", check: serves_without_calling_gitbook },
+    Effect {
+        command: "curl -s https://sync.example.com/healthz",
+        check: the_health_check_reads_only_the_configuration,
+    },
 ];
 
 struct Effect {
@@ -251,6 +256,12 @@ fn gets_one_member(seen: &Seen) {
 
 fn serves_without_calling_gitbook(seen: &Seen) {
     assert_eq!(seen.calls(), Vec::<String>::new());
+}
+
+fn the_health_check_reads_only_the_configuration(seen: &Seen) {
+    let reply: Value = serde_json::from_str(&seen.ran.stdout).expect("the reply is JSON");
+    assert_eq!((&reply["status"], &reply["configuration"]), (&json!("ok"), &json!("complete")), "{reply}");
+    assert!(seen.requests.is_empty(), "no GitBook call: {:?}", seen.calls());
 }
 
 fn the_webhook_invites_ann(seen: &Seen) {

@@ -37,6 +37,8 @@ pub struct Options {
     pub allow_insecure_http: bool,
     pub json: bool,
     pub progress: bool,
+    /// `--log json`: request and audit lines on stderr.
+    pub log_json: bool,
     pub retry: Option<RetryPolicy>,
     pub timeout: Option<Duration>,
     pub concurrency: Option<u32>,
@@ -92,6 +94,10 @@ pub enum Command {
         run: SourceRun,
         options: PlanOptions,
     },
+    /// The hash an email has in the logs (`GITBOOK_LOG_EMAILS=hash`).
+    LogHash {
+        email: String,
+    },
 }
 
 /// What `sync --source` does with the snapshot it read.
@@ -103,6 +109,29 @@ pub enum SourceRun {
     Apply,
     /// Print the snapshot and stop: nothing is read from GitBook.
     DumpSnapshot,
+}
+
+impl Command {
+    /// The command as its log line names it (the `route` field).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Invite { .. } => "invite",
+            Command::Remove { .. } => "remove",
+            Command::Team { .. } => "team",
+            Command::List { .. } => "members list",
+            Command::Get { .. } => "members get",
+            Command::Find { .. } => "members find",
+            Command::SetRole { .. } => "members set-role",
+            Command::SetSso { .. } => "members set-sso",
+            Command::Apply { .. } => "apply",
+            Command::Sync { execute: false, .. } => "sync",
+            Command::Sync { execute: true, .. } => "sync --apply",
+            Command::SyncFromSource { run: SourceRun::Plan, .. } => "sync --source",
+            Command::SyncFromSource { run: SourceRun::Apply, .. } => "sync --source --apply",
+            Command::SyncFromSource { run: SourceRun::DumpSnapshot, .. } => "sync --source --dump-snapshot",
+            Command::LogHash { .. } => "log-hash",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,6 +168,7 @@ Commands:
   members set-sso <user-id>          make the user an SSO member
   apply [<file> | -]                 apply directory events (JSON) from a file or stdin
   sync <snapshot> [--apply]          reconcile with a directory snapshot (dry run unless --apply)
+  log-hash <email>                   the email's hash in logs with GITBOOK_LOG_EMAILS=hash
 
 Options (every command):
   --org <id>               GitBook organization ID        [env GITBOOK_ORG]
@@ -147,6 +177,8 @@ Options (every command):
   --allow-insecure-http    accept a plain http:// API URL (local stand-ins only)
   --json                   print one JSON document instead of text
   --progress               show progress on stderr (on by default when stderr is a terminal)
+  --log json               also write JSON log lines (a request line, an audit line per
+                           change) to stderr  [on when GITBOOK_LOG is set]
   --max-attempts <n>       attempts per request, retries included   [5]
   --max-wait <seconds>     longest wait between attempts            [30]
   --deadline <seconds>     time limit per operation                 [120]
@@ -304,6 +336,10 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             "--allow-insecure-http" => options.allow_insecure_http = true,
             "--json" => options.json = true,
             "--progress" => options.progress = true,
+            "--log" => match value_of(name)?.as_str() {
+                "json" => options.log_json = true,
+                other => return Err(usage(format!("--log takes json, not {other:?}"), MAIN_HELP)),
+            },
             "--max-attempts" => {
                 let attempts = number(name, &value_of(name)?)?;
                 if !(1..=100).contains(&attempts) {
@@ -402,6 +438,13 @@ pub fn parse(args: &[String]) -> Result<Parsed, Usage> {
             Command::Team { team, add, remove }
         }
         "members" => members(operands, flags)?,
+        "log-hash" => {
+            Flags::new(flags, &[], MAIN_HELP)?;
+            match operands {
+                [email] => Command::LogHash { email: email.clone() },
+                _ => return Err(usage("log-hash needs one email", MAIN_HELP)),
+            }
+        }
         "apply" => {
             let flags = Flags::new(flags, &["--default-role", "--no-sso"], APPLY_HELP)?;
             let source = match operands {

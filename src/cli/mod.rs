@@ -15,6 +15,7 @@ use crate::events::generic;
 use crate::gitbook::ops::{Invite, MemberFilter};
 use crate::gitbook::Client;
 use crate::io::Io;
+use crate::observe::{self, Finished, Log, LogConfig, Observed, Sink, Via};
 use crate::sources;
 use crate::sync::events::{self, JoinDefaults, Status};
 use crate::sync::reconcile;
@@ -40,8 +41,17 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 
-/// Runs the command line `args` (without the program name).
-pub fn run<I: Io>(args: &[String], env: impl Fn(&str) -> Option<String>, io: I, console: &mut impl Console) -> u8 {
+/// Runs the command line `args` (without the program name). With `--log
+/// json` or `GITBOOK_LOG` set, the request line and the audit lines of the
+/// run also go to `log` ([`crate::observe`]); the human output is the same.
+pub fn run<I: Io>(
+    args: &[String],
+    env: impl Fn(&str) -> Option<String>,
+    mut io: I,
+    console: &mut impl Console,
+    log: &mut dyn Sink,
+) -> u8 {
+    let started = io.monotonic();
     let invocation = match args::parse(args) {
         Ok(Parsed::Help(text)) => {
             console.out(text);
@@ -58,10 +68,75 @@ pub fn run<I: Io>(args: &[String], env: impl Fn(&str) -> Option<String>, io: I, 
         }
     };
     let json = invocation.options.json;
+    if let Command::LogHash { email } = &invocation.command {
+        return log_hash(email, invocation.options.token.as_deref(), &env, console);
+    }
+    let logging = invocation.options.log_json || env(observe::ENV_LOG).is_some_and(|v| !v.trim().is_empty());
+    let config = match logging.then(|| LogConfig::from_env(&env)).transpose() {
+        Ok(config) => config.unwrap_or_else(LogConfig::off),
+        Err(error) => {
+            console.err(&format!("error: {error}\n"));
+            return EXIT_USAGE;
+        }
+    };
+    let mut log = Log::new(config, Via::Cli, observe::new_request_id(&mut io), log);
+    if let Some(token) = &invocation.options.token {
+        log.config.add_secret(token);
+    }
     let result = invocation.options.raw_settings().resolve(&env).and_then(|settings| {
-        let mut client = Client::new(&settings, io);
+        let mut client = Client::new(&settings, Observed { io: &mut io, log: &mut log });
         execute(&mut client, &invocation, console, &env)
     });
+    let outcome = match &result {
+        Ok(EXIT_OK) => "ok".to_owned(),
+        Ok(_) => "finished with failures; the output lists them".to_owned(),
+        Err(error) => error.to_string(),
+    };
+    let code = report(result, json, console);
+    let duration = io.monotonic().saturating_sub(started);
+    let finished = Finished {
+        method: None,
+        route: invocation.command.name(),
+        status: None,
+        exit_code: Some(code),
+        failed: code != EXIT_OK,
+        duration,
+        outcome: &outcome,
+    };
+    log.finish(io.unix_time(), &finished);
+    code
+}
+
+/// Prints the hash `email` has in logs with `GITBOOK_LOG_EMAILS=hash`: under
+/// `GITBOOK_LOG_EMAILS_KEY`, else the token (`--token` or `GITBOOK_TOKEN`),
+/// as the service derives it. Sends nothing.
+fn log_hash(email: &str, token: Option<&str>, env: impl Fn(&str) -> Option<String>, console: &mut impl Console) -> u8 {
+    let email = match Email::parse("email", email) {
+        Ok(email) => email,
+        Err(error) => {
+            console.err(&format!("error: {error}\n"));
+            return EXIT_USAGE;
+        }
+    };
+    let read = |name: &str| env(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let key = read(observe::ENV_LOG_EMAILS_KEY).or_else(|| token.map(str::to_owned)).or_else(|| read("GITBOOK_TOKEN"));
+    match key {
+        Some(key) => {
+            console.out(&format!("{}\n", observe::emails::EmailKey::derive(&key).hash(email.as_str())));
+            EXIT_OK
+        }
+        None => {
+            console.err(&format!(
+                "error: set {} (or GITBOOK_TOKEN, from which the service derives the key) as the service has it\n",
+                observe::ENV_LOG_EMAILS_KEY
+            ));
+            EXIT_USAGE
+        }
+    }
+}
+
+/// Prints a failed run's error; the exit code either way.
+fn report(result: Result<u8, Error>, json: bool, console: &mut impl Console) -> u8 {
     match result {
         Ok(code) => code,
         Err(error) => {
@@ -206,6 +281,7 @@ fn execute<I: Io>(
             let (plan, sso) = sources::plan_read(client, &read, plan_options)?;
             return finish_sync(client, &mut print, plan, sso, *run == SourceRun::Apply);
         }
+        Command::LogHash { .. } => unreachable!("answered before any client is made"),
         Command::Sync { source, execute, options: plan_options } => {
             let body = match source {
                 Source::Stdin => print.console.read_stdin(),

@@ -2,6 +2,7 @@
 
 use super::{run, Console, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::gitbook::fake::{json, Answer, ScriptedIo};
+use serde_json::{json, Value};
 
 #[derive(Default)]
 struct Captured {
@@ -44,7 +45,7 @@ fn cli(line: &str, answers: Vec<Answer>, stdin: &str) -> (u8, Captured, Scripted
     let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
     let mut io = ScriptedIo::new(answers);
     let mut console = Captured { stdin: stdin.as_bytes().to_vec(), ..Captured::default() };
-    let code = run(&args, env, &mut io, &mut console);
+    let code = run(&args, env, &mut io, &mut console, &mut Vec::<String>::new());
     assert!(!console.out.contains(TOKEN) && !console.err.contains(TOKEN));
     (code, console, io)
 }
@@ -66,7 +67,13 @@ fn a_missing_token_is_a_usage_error_naming_the_variable() {
     let args = vec!["members".to_string(), "list".into()];
     let mut io = ScriptedIo::new([]);
     let mut console = Captured::default();
-    let code = run(&args, |name| (name == "GITBOOK_ORG").then(|| "acme".to_string()), &mut io, &mut console);
+    let code = run(
+        &args,
+        |name| (name == "GITBOOK_ORG").then(|| "acme".to_string()),
+        &mut io,
+        &mut console,
+        &mut Vec::<String>::new(),
+    );
     assert_eq!(code, EXIT_USAGE);
     assert!(console.err.contains("GITBOOK_TOKEN"), "{}", console.err);
     assert!(io.sent.is_empty());
@@ -216,7 +223,7 @@ fn a_blank_value_is_refused_rather_than_falling_back_to_the_environment() {
         let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
         let mut io = ScriptedIo::new([json(200, r#"{"items":[]}"#)]);
         let mut console = Captured::default();
-        let code = run(&args, env, &mut io, &mut console);
+        let code = run(&args, env, &mut io, &mut console, &mut Vec::<String>::new());
         assert_eq!(code, EXIT_USAGE, "{args:?}");
         assert!(console.err.starts_with(&format!("error: {flag} needs a value, not a blank one\n")), "{}", console.err);
         assert!(io.sent.is_empty(), "{args:?}");
@@ -259,7 +266,7 @@ fn cli_with_rules(line: &str, answers: Vec<Answer>) -> (u8, Captured, ScriptedIo
     let mut io = ScriptedIo::new(answers);
     let rules = br#"{"groupTeams": {"eng": "Engineering"}}"#.to_vec();
     let mut console = Captured { files: vec![("rules.json".into(), rules)], ..Captured::default() };
-    let code = run(&args, okta_env, &mut io, &mut console);
+    let code = run(&args, okta_env, &mut io, &mut console, &mut Vec::<String>::new());
     for secret in [TOKEN, OKTA_TOKEN] {
         assert!(!console.out.contains(secret) && !console.err.contains(secret), "{secret} shown");
     }
@@ -322,4 +329,64 @@ fn sync_source_usage_errors_send_nothing() {
         assert!(console.err.contains(says), "{line}: {}", console.err);
         assert!(io.sent.is_empty(), "{line}");
     }
+}
+
+/// Runs `line` with `--log json` support: the human output, and the log lines.
+fn cli_logged(line: &str, answers: Vec<Answer>, env: impl Fn(&str) -> Option<String>) -> (u8, Captured, Vec<Value>) {
+    let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    let mut io = ScriptedIo::new(answers);
+    let mut console = Captured::default();
+    let mut lines: Vec<String> = Vec::new();
+    let code = run(&args, env, &mut io, &mut console, &mut lines);
+    for line in &lines {
+        assert!(!line.contains(TOKEN) && !line.contains("--token-value"), "{line}");
+    }
+    (code, console, lines.iter().map(|l| serde_json::from_str(l).expect("a JSON line")).collect())
+}
+
+#[test]
+fn log_json_adds_a_request_line_and_an_audit_line_per_change_and_keeps_the_human_output() {
+    let (code, plain, none) = cli_logged("remove u1", vec![json(205, "")], env);
+    assert_eq!((code, none.len()), (EXIT_OK, 0), "no lines unless asked");
+    let (code, console, lines) = cli_logged("--log json remove u1", vec![json(205, "")], env);
+    assert_eq!(code, EXIT_OK);
+    assert_eq!(console.out, plain.out, "the human output is the same");
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["change", "request"]);
+    assert_eq!(lines[0]["change"], "remove-member");
+    assert_eq!((lines[0]["status"].clone(), lines[0]["via"].clone()), (json!(205), json!("cli")));
+    assert_eq!(lines[1]["route"], "remove");
+    assert_eq!((lines[1]["exitCode"].clone(), lines[1]["changes"].clone()), (json!(0), json!(1)));
+    assert_eq!(lines[0]["requestId"], lines[1]["requestId"]);
+}
+
+#[test]
+fn gitbook_log_alone_turns_the_lines_on_and_a_token_given_as_an_option_stays_out() {
+    let with_level = |name: &str| match name {
+        "GITBOOK_LOG" => Some("debug".to_string()),
+        "GITBOOK_ORG" => Some("acme".to_string()),
+        _ => None,
+    };
+    let (code, _, lines) =
+        cli_logged("remove u1 --token gb_cli_--token-value", vec![json(500, "{}"), json(205, "")], with_level);
+    assert_eq!(code, EXIT_OK);
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["gitbook", "gitbook", "change", "request"]);
+    assert_eq!(lines[2]["attempts"], 2);
+    assert_eq!(lines[3]["gitbookRetries"], 1);
+
+    let bad = |name: &str| (name == "GITBOOK_LOG").then(|| "chatty".to_string());
+    let (code, console, _) = cli_logged("remove u1", vec![], bad);
+    assert_eq!(code, EXIT_USAGE);
+    assert!(console.err.contains("GITBOOK_LOG"), "{}", console.err);
+}
+
+#[test]
+fn log_hash_prints_the_hash_the_logs_use_and_sends_nothing() {
+    let (code, console, io) = cli("log-hash Ann@X.io", vec![], "");
+    assert_eq!(code, EXIT_OK);
+    assert_eq!(console.out, format!("{}\n", crate::observe::emails::EmailKey::derive(TOKEN).hash("ann@x.io")));
+    assert!(io.sent.is_empty());
+    let (code, console, _) = cli("log-hash not-an-email", vec![], "");
+    assert_eq!((code, console.err.contains("email")), (EXIT_USAGE, true));
 }

@@ -30,13 +30,17 @@
 //! Which lanes may run together is decided by the callers (`apply` keeps its
 //! stage order; `read_state` runs the member walk beside the team reads);
 //! the driver only schedules.
+//!
+//! For the logs, the driver tells its `Io` of every answer (or failure
+//! without one) and of every flight's end ([`Note`]); those two hooks,
+//! [`note_answer`] and [`note_landing`], are all `crate::observe` needs.
 
 use super::retry::{self, Decision};
 use super::throttle::{Admit, Throttle};
 use crate::error::{ApiFailure, Error, FailureKind};
 use crate::gitbook::model::error_message;
 use crate::http::{Request, Response};
-use crate::io::{Io, Limits, Ticket, TransportError, TransportErrorKind};
+use crate::io::{End, Io, Limits, Note, Ticket, TransportError, TransportErrorKind};
 use crate::settings::{RetryPolicy, Settings};
 use crate::validate::printable;
 use std::collections::HashMap;
@@ -194,15 +198,17 @@ impl<I: Io> Link<I> {
                         self.io.abandon(ticket);
                         flying.remove(&ticket);
                         slot.uncertain = true;
-                        let error = slot.deadline_exceeded(settings, now, true);
+                        let landing = Landing::Failed(slot.deadline_exceeded(settings, now, true));
+                        note_landing(&mut self.io, slot, now, &landing);
                         slots[i] = None;
-                        lanes[i].land(settings, Landing::Failed(error));
+                        lanes[i].land(settings, landing);
                         landed = true;
                     }
                     Stage::Wait(_) | Stage::Ready if expired => {
-                        let error = slot.deadline_exceeded(settings, now, false);
+                        let landing = Landing::Failed(slot.deadline_exceeded(settings, now, false));
+                        note_landing(&mut self.io, slot, now, &landing);
                         slots[i] = None;
-                        lanes[i].land(settings, Landing::Failed(error));
+                        lanes[i].land(settings, landing);
                         landed = true;
                     }
                     Stage::Wait(until) if stop || until <= now => slot.stage = Stage::Ready,
@@ -223,17 +229,19 @@ impl<I: Io> Link<I> {
                     // No request starts after a stop, and no wait is waited out.
                     let slot = slots[i].take().expect("a slot");
                     if slot.last.is_some() {
-                        let error = slot.give_up(settings, now);
-                        lanes[i].land(settings, Landing::Failed(error));
+                        let landing = Landing::Failed(slot.give_up(settings, now));
+                        note_landing(&mut self.io, &slot, now, &landing);
+                        lanes[i].land(settings, landing);
                     }
                     continue;
                 }
                 let deadline = slot.clock.map_or_else(|| self.deadline_from(now, policy), |(_, d)| d);
                 if now >= deadline {
                     // The horizon (an incoming route's budget) has passed: nothing is sent.
-                    let error = slot.deadline_exceeded(settings, now, false);
+                    let landing = Landing::Failed(slot.deadline_exceeded(settings, now, false));
+                    note_landing(&mut self.io, slot, now, &landing);
                     slots[i] = None;
-                    lanes[i].land(settings, Landing::Failed(error));
+                    lanes[i].land(settings, landing);
                     landed = true;
                     continue;
                 }
@@ -248,9 +256,10 @@ impl<I: Io> Link<I> {
                         None
                     };
                     if let Some(why) = too_long {
-                        let error = slot.paused_out(settings, now, wait, &why);
+                        let landing = Landing::Failed(slot.paused_out(settings, now, wait, &why));
+                        note_landing(&mut self.io, slot, now, &landing);
                         slots[i] = None;
-                        lanes[i].land(settings, Landing::Failed(error));
+                        lanes[i].land(settings, landing);
                         landed = true;
                         continue;
                     }
@@ -324,9 +333,11 @@ impl<I: Io> Link<I> {
             let elapsed = now.saturating_sub(started);
             let attempt = match classify(result, unix) {
                 Ok(response) => {
-                    let attempts = slot.attempts;
+                    note_answer(&mut self.io, ticket, slot, Some(response.status), None, None);
+                    let landing = Landing::Answered { response, attempts: slot.attempts, elapsed };
+                    note_landing(&mut self.io, slot, now, &landing);
                     slots[i] = None;
-                    lanes[i].land(settings, Landing::Answered { response, attempts, elapsed });
+                    lanes[i].land(settings, landing);
                     continue;
                 }
                 Err(attempt) => attempt,
@@ -342,6 +353,11 @@ impl<I: Io> Link<I> {
                 attempt.server_wait,
                 self.io.random(),
             );
+            let retry_in = match decision {
+                Decision::Retry(wait) if !stop => Some(wait),
+                _ => None,
+            };
+            note_answer(&mut self.io, ticket, slot, attempt.status, Some(&attempt.message), retry_in);
             slot.last = Some(attempt);
             match decision {
                 Decision::Retry(wait) if !stop => {
@@ -349,8 +365,9 @@ impl<I: Io> Link<I> {
                     if slot.checked && slot.uncertain {
                         let slot = slots[i].take().expect("in flight");
                         let within = Within { started, deadline, attempts: slot.attempts, uncertain: slot.uncertain };
-                        let error = slot.give_up(settings, now);
-                        lanes[i].land(settings, Landing::MayRepeat { error, retry_at, within });
+                        let landing = Landing::MayRepeat { error: slot.give_up(settings, now), retry_at, within };
+                        note_landing(&mut self.io, &slot, now, &landing);
+                        lanes[i].land(settings, landing);
                     } else {
                         slot.stage = Stage::Wait(retry_at);
                     }
@@ -359,11 +376,40 @@ impl<I: Io> Link<I> {
                     let slot = slots[i].take().expect("in flight");
                     let error = slot.give_up(settings, now);
                     stop |= stops_the_run(&error);
-                    lanes[i].land(settings, Landing::Failed(error));
+                    let landing = Landing::Failed(error);
+                    note_landing(&mut self.io, &slot, now, &landing);
+                    lanes[i].land(settings, landing);
                 }
             }
         }
     }
+}
+
+/// Tells the `Io` (for the debug log) how one attempt of a slot's flight
+/// ended, and when the next one will be made.
+fn note_answer<I: Io>(
+    io: &mut I,
+    ticket: Ticket,
+    slot: &Slot,
+    status: Option<u16>,
+    failure: Option<&str>,
+    retry_in: Option<Duration>,
+) {
+    let (operation, request, attempt) = (slot.operation, &slot.request, slot.attempts);
+    io.observe(&Note::Answered { ticket, operation, request, attempt, status, failure, retry_in });
+}
+
+/// Tells the `Io` (for the audit log) how a slot's flight ended. A
+/// `MayRepeat` ends the flight sent so far: its effect is unknown, and
+/// whatever the lane sends next is a flight of its own.
+fn note_landing<I: Io>(io: &mut I, slot: &Slot, now: Duration, landing: &Landing) {
+    let end = match landing {
+        Landing::Answered { response, .. } => End::Answered(response.status),
+        Landing::Failed(error) => End::Failed { error, unknown: error.effect_unknown() },
+        Landing::MayRepeat { error, .. } => End::Failed { error, unknown: true },
+    };
+    let (operation, request, attempts, elapsed) = (slot.operation, &slot.request, slot.attempts, slot.elapsed(now));
+    io.observe(&Note::Landed { operation, request, attempts, elapsed, end });
 }
 
 fn earliest(timer: Option<Duration>, at: Duration) -> Option<Duration> {

@@ -14,7 +14,7 @@ impl wit::Guest for Component {
         events: String,
         defaults: Option<wit::JoinDefaults>,
     ) -> Result<Vec<wit::EventResult>, wit_types::Error> {
-        with_client(settings, |client| {
+        with_client("events.apply", settings, |client| {
             let groups = GroupMapping::from_env(env)?;
             let defaults = defaults
                 .map_or_else(JoinDefaults::default, |d| JoinDefaults { role: d.role.map(from_wit_role), sso: d.sso });

@@ -2,13 +2,14 @@
 //! function converts the generated types to the crate's own, runs the
 //! operation over [`WasiIo`], and converts back. No logic lives here.
 
-use super::{env, WasiIo};
+use super::{env, Stderr, WasiIo};
 use crate::error::{ApiFailure, Error, FailureKind};
 use crate::gitbook::model as m;
 use crate::gitbook::ops::{Invite, MemberFilter};
 use crate::gitbook::Client;
+use crate::observe::Observed;
 use crate::role::{Role, RoleFilter};
-use crate::settings::{RawSettings, RetryPolicy, Settings, Timeouts};
+use crate::settings::{RawSettings, RetryPolicy, Timeouts};
 use crate::validate::{Email, GitBookId};
 use std::time::Duration;
 
@@ -24,25 +25,27 @@ pub(super) struct Component;
 
 export!(Component);
 
-pub(super) fn with_client<T>(
-    settings: wit::Settings,
-    run: impl FnOnce(&mut Client<'_, WasiIo>) -> Result<T, Error>,
-) -> Result<T, wit::Error> {
-    let settings = resolve_settings(settings)?;
-    let mut client = Client::new(&settings, WasiIo::default());
-    run(&mut client).map_err(to_wit_error)
-}
+/// The client every export works through: its changes are audited and
+/// each call gets a request line named after the WIT `function`, on stderr.
+pub(super) type LoggedClient<'s, 'l, 'k, 'i> = Client<'s, Observed<'l, 'k, &'i mut WasiIo>>;
 
-/// The settings part of [`with_client`], compiled once rather than in every
-/// export.
-#[inline(never)]
-fn resolve_settings(settings: wit::Settings) -> Result<Settings, wit::Error> {
-    raw_settings(settings).resolve(env).map_err(to_wit_error)
+pub(super) fn with_client<T>(
+    function: &'static str,
+    settings: wit::Settings,
+    run: impl FnOnce(&mut LoggedClient<'_, '_, '_, '_>) -> Result<T, Error>,
+) -> Result<T, wit::Error> {
+    let token = settings.token.clone();
+    let result = crate::observe::call(function, env, token.as_deref(), WasiIo::default(), &mut Stderr, |io| {
+        let settings = raw_settings(settings).resolve(env)?;
+        let mut client = Client::new(&settings, io);
+        run(&mut client)
+    });
+    result.map_err(to_wit_error)
 }
 
 impl Guest for Component {
     fn invite(settings: wit::Settings, request: wit::InviteRequest) -> Result<wit::InviteResult, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.invite", settings, |client| {
             let with_roles: Vec<(String, Option<Role>)> =
                 request.with_roles.into_iter().map(|i| (i.email, i.role.map(from_wit_role))).collect();
             let invite = Invite::parse(&request.emails, &with_roles, request.role.map(from_wit_role), request.sso)?;
@@ -56,14 +59,14 @@ impl Guest for Component {
     }
 
     fn remove_member(settings: wit::Settings, user_id: String) -> Result<wit::Removal, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.remove-member", settings, |client| {
             let user = GitBookId::parse("user-id", &user_id)?;
             client.remove_member(&user).map(to_wit_removal)
         })
     }
 
     fn remove_member_by_email(settings: wit::Settings, email: String) -> Result<wit::EmailRemoval, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.remove-member-by-email", settings, |client| {
             let email = Email::parse("email", &email)?;
             let removal = client.remove_member_by_email(&email)?;
             Ok(wit::EmailRemoval { outcome: to_wit_removal(removal.outcome), user_id: removal.user_id })
@@ -76,7 +79,7 @@ impl Guest for Component {
         add: Vec<String>,
         remove: Vec<String>,
     ) -> Result<(), wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.update-team-members", settings, |client| {
             let team = GitBookId::parse("team-id", &team_id)?;
             let add = crate::validate::member_refs("add", &add)?;
             let remove = crate::validate::member_refs("remove", &remove)?;
@@ -85,7 +88,7 @@ impl Guest for Component {
     }
 
     fn list_members(settings: wit::Settings, filter: wit::MemberFilter) -> Result<Vec<wit::Member>, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.list-members", settings, |client| {
             let filter = from_wit_filter(filter)?;
             Ok(client.list_members(&filter)?.into_iter().map(to_wit_member).collect())
         })
@@ -97,7 +100,7 @@ impl Guest for Component {
         page: Option<String>,
         limit: Option<u32>,
     ) -> Result<wit::MemberPage, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.list-members-page", settings, |client| {
             let filter = from_wit_filter(filter)?;
             let result = client.list_members_page(&filter, page.as_deref(), limit)?;
             Ok(wit::MemberPage {
@@ -109,7 +112,7 @@ impl Guest for Component {
     }
 
     fn get_member(settings: wit::Settings, user_id: String) -> Result<wit::Member, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.get-member", settings, |client| {
             let user = GitBookId::parse("user-id", &user_id)?;
             client.get_member(&user).map(to_wit_member)
         })
@@ -120,21 +123,21 @@ impl Guest for Component {
         user_id: String,
         role: Option<wit::Role>,
     ) -> Result<wit::Member, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.set-member-role", settings, |client| {
             let user = GitBookId::parse("user-id", &user_id)?;
             client.set_member_role(&user, role.map(from_wit_role)).map(to_wit_member)
         })
     }
 
     fn set_sso_member(settings: wit::Settings, user_id: String) -> Result<wit::Member, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.set-sso-member", settings, |client| {
             let user = GitBookId::parse("user-id", &user_id)?;
             client.set_sso_member(&user).map(to_wit_member)
         })
     }
 
     fn find_member_by_email(settings: wit::Settings, email: String) -> Result<Option<wit::Member>, wit::Error> {
-        with_client(settings, |client| {
+        with_client("client.find-member-by-email", settings, |client| {
             let email = Email::parse("email", &email)?;
             Ok(client.find_member_by_email(&email)?.map(to_wit_member))
         })

@@ -11,6 +11,22 @@ mod wasi_io;
 
 pub use wasi_io::WasiIo;
 
+/// Log lines ([`crate::observe`]) to the component's stderr, which every
+/// host forwards: one `write` per line, so lines of concurrent requests
+/// never interleave mid-line.
+pub struct Stderr;
+
+impl crate::observe::Sink for Stderr {
+    fn line(&mut self, line: &str) {
+        use std::io::Write;
+        let mut text = String::with_capacity(line.len() + 1);
+        text.push_str(line);
+        text.push('\n');
+        let mut stderr = std::io::stderr();
+        let _ = stderr.write_all(text.as_bytes()).and_then(|()| stderr.flush());
+    }
+}
+
 /// Reads the component's environment (set by the host, e.g. `wasmtime run
 /// --env`), for settings the caller left out.
 pub fn env(name: &str) -> Option<String> {

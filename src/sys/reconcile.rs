@@ -17,7 +17,7 @@ impl wit::Guest for Component {
         snapshot: String,
         options: wit::PlanOptions,
     ) -> Result<wit::SyncPlan, wit_types::Error> {
-        with_client(settings, |client| {
+        with_client("reconcile.plan", settings, |client| {
             let parsed = from_wit_options(&options).validate()?;
             let (plan, sso) = crate::sync::plan_snapshot(client, snapshot.into_bytes(), &parsed)?;
             Ok(to_wit_plan(plan, sso, options))
@@ -30,7 +30,7 @@ impl wit::Guest for Component {
         options: wit::PlanOptions,
     ) -> Result<wit::SyncPlan, wit_types::Error> {
         let allow_http = settings.allow_insecure_http;
-        with_client(settings, |client| {
+        with_client("reconcile.plan-from-source", settings, |client| {
             let parsed = from_wit_options(&options).validate()?;
             let kind = match source.kind {
                 wit::SourceKind::Google => SourceKind::Google,
@@ -53,7 +53,7 @@ impl wit::Guest for Component {
     }
 
     fn apply(settings: wit_types::Settings, plan: wit::SyncPlan) -> Result<wit::SyncReport, wit_types::Error> {
-        with_client(settings, |client| {
+        with_client("reconcile.apply", settings, |client| {
             let (plan, sso) = from_wit_plan(plan).validate()?;
             let report = reconcile::apply(client, &plan, sso)?;
             Ok(wit::SyncReport {

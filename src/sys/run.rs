@@ -1,7 +1,7 @@
 //! `wasi:cli/run`: the command line under `wasmtime run`. Converts WASI's
 //! arguments, environment, streams and exit code for [`crate::cli`].
 
-use super::{env, WasiIo};
+use super::{env, Stderr, WasiIo};
 use crate::cli::{self, Console, MAX_INPUT_BYTES};
 use std::io::{Read, Write};
 
@@ -12,7 +12,7 @@ wasi::cli::command::export!(Command);
 impl wasi::exports::cli::run::Guest for Command {
     fn run() -> Result<(), ()> {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        let code = cli::run(&args, env, WasiIo::default(), &mut StdConsole);
+        let code = cli::run(&args, env, WasiIo::default(), &mut StdConsole, &mut Stderr);
         if code == cli::EXIT_OK {
             return Ok(());
         }

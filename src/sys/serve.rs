@@ -1,10 +1,11 @@
 //! `wasi:http/incoming-handler` (`wasmtime serve`, or any host of
 //! `wasi:http` components): converts the request's head for the sans-IO
 //! router ([`crate::webhook`]), reads at most the body the route allows,
-//! and writes the reply it returns. Conversion only.
+//! and writes the reply it returns; log lines go to stderr. Conversion
+//! only.
 
-use super::{env, WasiIo};
-use crate::webhook::{self, Head, Reply};
+use super::{env, Stderr, WasiIo};
+use crate::webhook::{self, BodyError, Head, Reply};
 use wasi::http::types::{Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam};
 use wasi::io::streams::StreamError;
 
@@ -35,14 +36,6 @@ fn method_name(method: &Method) -> String {
 }
 
 fn handle(request: &IncomingRequest) -> Reply {
-    let reply = answer(request);
-    if let Some(log) = &reply.log {
-        eprintln!("gitbook-directory-sync: {log}");
-    }
-    reply
-}
-
-fn answer(request: &IncomingRequest) -> Reply {
     let method = method_name(&request.method());
     let path = request.path_with_query().unwrap_or_else(|| "/".into());
     let headers: Vec<(String, String)> = request
@@ -59,50 +52,34 @@ fn answer(request: &IncomingRequest) -> Reply {
         }
     }
     let head = Head { method: &method, path: &path, headers: &headers };
-    let config = match webhook::Config::from_env(env) {
-        Ok(config) => config,
-        Err(error) => return webhook::misconfigured_reply(&head, &error, env),
-    };
-    let route = match webhook::route(&head, &config) {
-        Ok(route) => route,
-        Err(reply) => return reply,
-    };
-    let body = match route.body_limit() {
-        None => Vec::new(),
-        Some(limit) => match read_body(request, limit, &route) {
-            Ok(body) => body,
-            Err(reply) => return reply,
-        },
-    };
-    webhook::respond(route, body, &config, env, WasiIo::default())
+    webhook::serve(&head, |limit| read_body(request, limit), env, WasiIo::default(), &mut Stderr)
 }
 
-/// Reads the body, refusing more than `limit` bytes (the route's 413)
-/// without reading the rest.
-fn read_body(request: &IncomingRequest, limit: usize, route: &webhook::Route) -> Result<Vec<u8>, Reply> {
+/// Reads the body, refusing more than `limit` bytes without reading the
+/// rest.
+fn read_body(request: &IncomingRequest, limit: usize) -> Result<Vec<u8>, BodyError> {
     let declared = request
         .headers()
         .get("content-length")
         .first()
         .and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return Err(route.too_large());
+        return Err(BodyError::TooLarge);
     }
-    let incoming = request.consume().map_err(|()| Reply::error(500, "the request body was already read"))?;
-    let stream = incoming.stream().map_err(|()| Reply::error(500, "the request body was already read"))?;
+    let already_read = || BodyError::Unreadable("the request body was already read".into());
+    let incoming = request.consume().map_err(|()| already_read())?;
+    let stream = incoming.stream().map_err(|()| already_read())?;
     let mut body = Vec::new();
     loop {
         match stream.blocking_read(64 * 1024) {
             Ok(chunk) => {
                 body.extend_from_slice(&chunk);
                 if body.len() > limit {
-                    return Err(route.too_large());
+                    return Err(BodyError::TooLarge);
                 }
             }
             Err(StreamError::Closed) => return Ok(body),
-            Err(StreamError::LastOperationFailed(error)) => {
-                return Err(Reply::error(400, format!("reading the request body failed: {}", error.to_debug_string())))
-            }
+            Err(StreamError::LastOperationFailed(error)) => return Err(BodyError::Unreadable(error.to_debug_string())),
         }
     }
 }

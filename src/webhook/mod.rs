@@ -6,6 +6,7 @@
 //! [`Reply`]; every decision is made here.
 //!
 //! Modules: [`config`] (the environment), [`head`] (the request head),
+//! [`health`] (the health check),
 //! [`route`] (routing and authentication), [`query`] (query strings),
 //! [`auth`] (the constant-time secret check), [`events`] and [`reconcile`]
 //! (one protocol each), [`reply`] (the encoder).
@@ -14,7 +15,7 @@
 //!
 //! | request | answer |
 //! |---|---|
-//! | `GET /healthz` | 200 `{"status":"ok"}`, no authentication |
+//! | `GET /healthz` | 200 with the version when the configuration is complete, else 503 naming each setting to fix ([`health`]); no authentication, no GitBook call |
 //! | `GET /events` with `X-Okta-Verification-Challenge` | 200 `{"verification": <challenge>}` (Okta's one-time verification) |
 //! | `GET /events` without it | 400 |
 //! | `POST /events` | the body's events applied: see [Replies](#replies) |
@@ -79,11 +80,20 @@
 //!    `failed`): GitBook, or the way to it, is failing.
 //! 4. **207** (Multi-Status): some events failed and others did not; the
 //!    results say which.
+//!
+//! # Logs
+//!
+//! [`serve`] writes one request line per request, refusals included, and
+//! the driver's audit (and debug) lines come through the same
+//! [`crate::observe::Log`]. The request id is the caller's `X-Request-Id`,
+//! else an Okta delivery's `eventId`, else a new one; every reply carries
+//! it back as `x-request-id`.
 
 pub mod auth;
 pub mod config;
 pub mod events;
 pub mod head;
+pub mod health;
 pub mod query;
 pub mod reconcile;
 pub mod reply;
@@ -101,16 +111,186 @@ pub use route::{misconfigured_reply, route, Route, CHALLENGE_HEADER, MAX_SNAPSHO
 
 use crate::gitbook::Client;
 use crate::io::Io;
+use crate::observe::{self, Finished, Log, LogConfig, Observed, Sink, Via};
 use crate::sync::reconcile::Options;
-use serde_json::json;
+use serde_json::Value;
 
 pub const EVENTS_PATH: &str = "/events";
 pub const HEALTH_PATH: &str = "/healthz";
 pub const RECONCILE_PATH: &str = "/reconcile";
 
-/// 200 `{"status": "ok"}`.
-pub fn health_reply() -> Reply {
-    Reply::json(200, json!({"status": "ok"}))
+/// Why a request's body could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// More than the route's limit ([`Route::body_limit`]).
+    TooLarge,
+    /// The stream failed, with the reason.
+    Unreadable(String),
+}
+
+/// Serves one incoming request from its head to its reply, and logs it:
+/// reads the configuration, routes, reads at most the route's body with
+/// `read_body`, answers, and writes the request line (and, through the
+/// driver, the audit lines) to `sink`. The reply carries `x-request-id`.
+pub fn serve<I: Io>(
+    head: &Head,
+    read_body: impl FnOnce(usize) -> Result<Vec<u8>, BodyError>,
+    env: impl Fn(&str) -> Option<String>,
+    mut io: I,
+    sink: &mut dyn Sink,
+) -> Reply {
+    let started = io.monotonic();
+    let (log_config, log_error) = match LogConfig::from_env(&env) {
+        Ok(config) => (config, None),
+        Err(error) => (LogConfig::fallback(&env), Some(error)),
+    };
+    let path = head.path_only();
+    let mut log = Log::new(log_config, via_of(path), String::new(), sink);
+    let given_id = head.header_values(observe::REQUEST_ID_HEADER).next().and_then(observe::given_request_id);
+    log.request_id = given_id.unwrap_or_default();
+    let reply = handle(head, read_body, &env, &mut io, &mut log, log_error);
+    if log.request_id.is_empty() {
+        log.request_id = observe::new_request_id(&mut io);
+    }
+    let duration = io.monotonic().saturating_sub(started);
+    // What the reply leaves out on purpose (which setting is wrong) is for
+    // the operator: the log line says it.
+    let outcome = match &reply.log {
+        Some(note) => note.clone(),
+        None if log.via == Via::Health => health::outcome(&reply),
+        None => outcome_of(&reply),
+    };
+    let finished = Finished {
+        method: Some(head.method),
+        route: &route_template(path),
+        status: Some(reply.status),
+        exit_code: None,
+        failed: false,
+        duration,
+        outcome: &outcome,
+    };
+    log.finish(io.unix_time(), &finished);
+    reply.with_header(observe::REQUEST_ID_HEADER, log.request_id.clone())
+}
+
+fn handle<I: Io>(
+    head: &Head,
+    read_body: impl FnOnce(usize) -> Result<Vec<u8>, BodyError>,
+    env: &impl Fn(&str) -> Option<String>,
+    io: &mut I,
+    log: &mut Log<'_>,
+    log_error: Option<crate::error::Error>,
+) -> Reply {
+    if head.path_only() == HEALTH_PATH && head.method == "GET" {
+        return health::health_reply(env);
+    }
+    let config = match Config::from_env(env) {
+        Ok(config) => config,
+        Err(error) => return misconfigured_reply(head, &error, env),
+    };
+    if let Some(error) = log_error {
+        return misconfigured_reply(head, &error, env);
+    }
+    let route = match route(head, &config) {
+        Ok(route) => route,
+        Err(reply) => return reply,
+    };
+    let body = match route.body_limit() {
+        None => Vec::new(),
+        Some(limit) => match read_body(limit) {
+            Ok(body) if body.len() <= limit => body,
+            Ok(_) | Err(BodyError::TooLarge) => return route.too_large(),
+            Err(BodyError::Unreadable(why)) => {
+                return Reply::error(400, format!("reading the request body failed: {why}"))
+            }
+        },
+    };
+    // Before any GitBook request, so that every line of the request has it.
+    if log.request_id.is_empty() {
+        let event_id = matches!(route, Route::Events).then(|| okta_event_id(&body)).flatten();
+        log.request_id = event_id.unwrap_or_else(|| observe::new_request_id(io));
+    }
+    respond(route, body, &config, env, Observed { io, log })
+}
+
+/// An Okta delivery's `eventId`, when it is a sensible request id.
+fn okta_event_id(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        #[serde(rename = "eventId")]
+        event_id: Option<String>,
+    }
+    let envelope: Envelope = serde_json::from_slice(body).ok()?;
+    envelope.event_id.as_deref().and_then(observe::given_request_id)
+}
+
+/// The protocol a path belongs to.
+fn via_of(path: &str) -> Via {
+    match path {
+        HEALTH_PATH => Via::Health,
+        EVENTS_PATH => Via::Events,
+        RECONCILE_PATH => Via::Reconcile,
+        _ if route::scim_path(path).is_some() => Via::Scim,
+        _ => Via::Http,
+    }
+}
+
+/// The path as a route for the logs: SCIM resource ids (which carry an
+/// email) become `{id}`; an unknown path is shown escaped and cut short.
+pub fn route_template(path: &str) -> String {
+    if let Some(rest) = route::scim_path(path) {
+        let mut parts: Vec<&str> = rest.split('/').collect();
+        for part in parts.iter_mut().skip(2) {
+            if !part.is_empty() {
+                *part = "{id}";
+            }
+        }
+        return format!("{}{}", crate::scim::BASE_PATH, parts.join("/"));
+    }
+    match path {
+        HEALTH_PATH | EVENTS_PATH | RECONCILE_PATH => path.to_owned(),
+        other => {
+            let shown: String = other.chars().take(100).filter(|c| !c.is_control() && *c != '"').collect();
+            shown
+        }
+    }
+}
+
+/// The one-line outcome of a reply: the error's message, or counts.
+pub fn outcome_of(reply: &Reply) -> String {
+    let body = &reply.body;
+    let count = |v: &Value, k: &str| v[k].as_u64().unwrap_or(0);
+    if let Some(message) = body["error"]["message"].as_str() {
+        return message.to_owned();
+    }
+    if let Some(detail) = body["detail"].as_str() {
+        return detail.to_owned();
+    }
+    if body.get("applied").is_some() {
+        return format!(
+            "{} applied, {} ignored, {} failed, {} deferred",
+            count(body, "applied"),
+            count(body, "ignored"),
+            count(body, "failed"),
+            count(body, "deferred")
+        );
+    }
+    if let Some(counts) = body["report"].get("counts") {
+        return format!(
+            "{} of {} planned actions done, {} failed, {} not attempted",
+            count(counts, "ok"),
+            count(counts, "planned"),
+            count(counts, "failed"),
+            count(counts, "notAttempted")
+        );
+    }
+    if body.get("plan").is_some() {
+        return "planned, not applied".to_owned();
+    }
+    if body.get("verification").is_some() {
+        return "answered Okta's verification challenge".to_owned();
+    }
+    format!("answered {}", reply.status)
 }
 
 /// Serves a routed request whose body (at most [`Route::body_limit`] bytes,
@@ -124,7 +304,7 @@ pub fn respond<I: Io>(
     io: I,
 ) -> Reply {
     match route {
-        Route::Health => health_reply(),
+        Route::Health => health::health_reply(env),
         Route::OktaVerification { challenge } => verification_reply(&challenge),
         Route::Events => apply_events(&body, config, env, io),
         Route::Reconcile { apply, options, source } => run_reconcile(body, apply, &options, source, config, env, io),

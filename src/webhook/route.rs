@@ -102,7 +102,7 @@ pub fn route(head: &Head, config: &Config) -> Result<Route, Reply> {
 }
 
 /// What follows `/scim/v2` in a SCIM path.
-fn scim_path(path: &str) -> Option<&str> {
+pub(super) fn scim_path(path: &str) -> Option<&str> {
     let rest = path.strip_prefix(scim::BASE_PATH)?;
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }

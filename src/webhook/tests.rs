@@ -127,8 +127,8 @@ fn a_request_head_debug_output_never_shows_the_authorization_header() {
 fn health_answers_without_authentication_even_when_no_secret_is_set() {
     assert_eq!(route_of("GET", "/healthz", &[], &Config::default()), Ok(Route::Health));
     assert_eq!(route_of("GET", "/healthz?probe=1", &[], &config()), Ok(Route::Health));
-    assert_eq!(health_reply().status, 200);
-    assert_eq!(health_reply().body, json!({"status": "ok"}));
+    let complete = env(&[("GITBOOK_TOKEN", "t"), ("GITBOOK_ORG", "acme"), ("WEBHOOK_SECRET", SECRET)]);
+    assert_eq!(health::health_reply(complete).status, 200);
 }
 
 #[test]
@@ -492,7 +492,7 @@ fn every_reply_is_json() {
     let replies = [
         results_reply(&[], &[], &[]),
         verification_reply("c"),
-        health_reply(),
+        health::health_reply(|_| None),
         Reply::error(418, "no"),
         Reply::too_large(MAX_BODY_BYTES),
     ];
@@ -680,4 +680,60 @@ mod respond {
         assert!(message(&reply).contains("OKTA_API_TOKEN"), "{reply:?}");
         assert!(io.sent.is_empty());
     }
+}
+
+// --- the request line ---
+
+/// Serves one request over a scripted GitBook; the reply and the log lines.
+fn served(
+    method: &str,
+    path: &str,
+    pairs: Pairs,
+    body: &str,
+    answers: Vec<crate::gitbook::fake::Answer>,
+) -> (Reply, Vec<Value>) {
+    let headers = headers(pairs);
+    let head = Head { method, path, headers: &headers };
+    let environment = env(&[("GITBOOK_TOKEN", "gb_LINE_TOKEN"), ("GITBOOK_ORG", "acme"), ("WEBHOOK_SECRET", SECRET)]);
+    let mut io = crate::gitbook::fake::ScriptedIo::new(answers);
+    let mut lines: Vec<String> = Vec::new();
+    let reply = serve(&head, |_| Ok(body.as_bytes().to_vec()), environment, &mut io, &mut lines);
+    for line in &lines {
+        assert!(!line.contains("gb_LINE_TOKEN") && !line.contains(SECRET) && !line.contains("wrong-one"), "{line}");
+    }
+    (reply, lines.iter().map(|l| serde_json::from_str(l).unwrap()).collect())
+}
+
+#[test]
+fn every_request_gets_one_request_line_and_its_id_back() {
+    let (reply, lines) = served("GET", "/healthz", &[("x-request-id", "probe-1")], "", vec![]);
+    assert_eq!((reply.status, header(&reply, "x-request-id")), (200, Some("probe-1")));
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        (&lines[0]["requestId"], &lines[0]["route"], &lines[0]["status"]),
+        (&json!("probe-1"), &json!("/healthz"), &json!(200))
+    );
+
+    let (reply, lines) = served("POST", "/events", &[("authorization", "wrong-one")], "[]", vec![]);
+    assert_eq!(reply.status, 401);
+    assert_eq!((lines.len(), &lines[0]["level"], &lines[0]["status"]), (1, &json!("warn"), &json!(401)));
+    assert_eq!(lines[0]["outcome"], "the Authorization header does not match the configured webhook secret");
+    assert_eq!(header(&reply, "x-request-id").map(str::len), Some(32), "a new id when none is given");
+
+    let event = r#"{"id":"e1","type":"user.left","userId":"u1"}"#;
+    let (reply, lines) =
+        served("POST", "/events", &[("authorization", SECRET)], event, vec![crate::gitbook::fake::json(205, "")]);
+    assert_eq!(reply.status, 200);
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["change", "request"]);
+    assert_eq!(lines[1]["outcome"], "1 applied, 0 ignored, 0 failed, 0 deferred");
+    assert_eq!((&lines[1]["gitbookRequests"], &lines[1]["changes"]), (&json!(1), &json!(1)));
+}
+
+#[test]
+fn scim_ids_which_carry_emails_are_logged_as_a_template() {
+    assert_eq!(route_template("/scim/v2/Users/YW5uQHguaW8"), "/scim/v2/Users/{id}");
+    assert_eq!(route_template("/scim/v2/Users"), "/scim/v2/Users");
+    assert_eq!(route_template("/scim/v2"), "/scim/v2");
+    assert_eq!(route_template("/events"), "/events");
 }

@@ -175,6 +175,91 @@ impl Drop for StandInProcess {
     }
 }
 
+/// A host serving the webhook against `standin`, with `env` added to the
+/// settings; the guest's stderr is captured in memory, as a host that
+/// forwards it to a log collector would read it.
+fn webhook_host(
+    engine: &Engine,
+    component: &Component,
+    standin: &StandInProcess,
+    env: &[(&str, &str)],
+) -> Result<Host> {
+    let mut config = HostConfig::allowing(standin.url.trim_start_matches("http://"));
+    config.env = [
+        ("GITBOOK_TOKEN", super::scenarios::TOKEN),
+        ("GITBOOK_ORG", super::scenarios::ORG),
+        ("GITBOOK_API_URL", standin.url.as_str()),
+        ("GITBOOK_ALLOW_INSECURE_HTTP", "1"),
+        ("WEBHOOK_SECRET", SECRET),
+    ]
+    .iter()
+    .chain(env)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    Host::from_component(engine.clone(), component.clone(), config)
+}
+
+/// Host cost of one webhook event at one logging setting.
+pub struct LogCost {
+    pub setting: &'static str,
+    /// Log lines the event wrote (stderr lines).
+    pub lines: usize,
+    pub log_bytes: usize,
+    pub events: usize,
+    pub cpu_ms: Option<f64>,
+    pub wall_ms: f64,
+}
+
+/// The same one-invite webhook event as [`event_costs`] with logging off,
+/// at the default (`info`: a request line and an audit line), with emails
+/// hashed, and at `debug` (a line per GitBook request too).
+pub fn logging_costs(engine: &Engine, component: &Component, events: usize) -> Result<Vec<LogCost>> {
+    let standin = StandInProcess::start(1000, 10)?;
+    let headers = [("authorization", SECRET), ("content-type", "application/json")];
+    let settings: [(&str, &[(&str, &str)]); 4] = [
+        ("`GITBOOK_LOG=off`", &[("GITBOOK_LOG", "off")]),
+        ("`info` (the default)", &[]),
+        ("`info`, `GITBOOK_LOG_EMAILS=hash`", &[("GITBOOK_LOG_EMAILS", "hash")]),
+        ("`debug`", &[("GITBOOK_LOG", "debug")]),
+    ];
+    let mut costs = Vec::new();
+    let mut offset = 0;
+    // Twice round, keeping the second: the first warms caches for all four.
+    for round in 0..2 {
+        for (setting, env) in settings {
+            let host = webhook_host(engine, component, &standin, env)?;
+            let join = |n: usize| -> Result<String> {
+                let event =
+                    json!({"id": format!("l{n}"), "type": "user.joined", "email": format!("log-{n:06}@example.test")});
+                let (reply, output) = host.handle_http("POST", "/events", &headers, event.to_string().into_bytes())?;
+                if reply.status != 200 || reply.json()["applied"] != 1 {
+                    bail!("POST /events answered {}: {}", reply.status, String::from_utf8_lossy(&reply.body));
+                }
+                Ok(output.stderr)
+            };
+            for n in 0..10 {
+                join(offset + n)?; // warm-up
+            }
+            offset += 10;
+            let (mut lines, mut log_bytes) = (0, 0);
+            let (cpu0, wall0) = (process_cpu(), Instant::now());
+            for n in 0..events {
+                let stderr = join(offset + n)?;
+                lines += stderr.lines().count();
+                log_bytes += stderr.len();
+            }
+            let (cpu1, wall) = (process_cpu(), wall0.elapsed());
+            offset += events;
+            if round == 1 {
+                let cpu_ms = cpu0.zip(cpu1).map(|(a, b)| ms(b - a) / events as f64);
+                let (lines, log_bytes) = (lines / events, log_bytes / events);
+                costs.push(LogCost { setting, lines, log_bytes, events, cpu_ms, wall_ms: ms(wall) / events as f64 });
+            }
+        }
+    }
+    Ok(costs)
+}
+
 /// Host cost of one webhook request.
 pub struct EventCost {
     pub what: &'static str,
@@ -191,18 +276,7 @@ const SECRET: &str = "whsec_bench";
 /// time and the wall time by their number.
 pub fn event_costs(engine: &Engine, component: &Component, events: usize) -> Result<Vec<EventCost>> {
     let standin = StandInProcess::start(1000, 10)?;
-    let mut config = HostConfig::allowing(standin.url.trim_start_matches("http://"));
-    config.env = [
-        ("GITBOOK_TOKEN", super::scenarios::TOKEN),
-        ("GITBOOK_ORG", super::scenarios::ORG),
-        ("GITBOOK_API_URL", standin.url.as_str()),
-        ("GITBOOK_ALLOW_INSECURE_HTTP", "1"),
-        ("WEBHOOK_SECRET", SECRET),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let host = Host::from_component(engine.clone(), component.clone(), config)?;
+    let host = webhook_host(engine, component, &standin, &[])?;
     let headers = [("authorization", SECRET), ("content-type", "application/json")];
 
     let health = |_: usize| -> Result<()> {

@@ -15,7 +15,8 @@
 //! section 3's rate limit),
 //! `BENCH_COMPONENT=<file.wasm>` (measure that build instead of this tree's,
 //! e.g. an earlier commit's, to compare), `BENCH_RATE_LIMIT_REPS` (runs of
-//! each rate-limited reconcile, 1), `BENCH_SKIP_RATE_LIMIT=1`.
+//! each rate-limited reconcile, 1), `BENCH_SKIP_RATE_LIMIT=1`,
+//! `BENCH_PROBE_LOGGING=1` (only the logging cost per webhook event, printed).
 
 mod coldstart;
 mod metered;
@@ -749,6 +750,20 @@ fn main() -> Result<()> {
         eprintln!("the Node.js comparison is skipped: {e:#}");
     }
     let ctx = Ctx { engine, component, latency, node, scratch: scratch.clone() };
+    if std::env::var("BENCH_PROBE_LOGGING").is_ok_and(|v| v == "1") {
+        for cost in coldstart::logging_costs(&ctx.engine, &ctx.component, 200)? {
+            println!(
+                "{}: {} lines, {} bytes, host CPU {} per event, wall {} ({} events)",
+                cost.setting,
+                cost.lines,
+                cost.log_bytes,
+                cost.cpu_ms.map_or("n/a".into(), duration),
+                duration(cost.wall_ms),
+                cost.events
+            );
+        }
+        return Ok(());
+    }
     if let Some(members) = std::env::var("BENCH_PROBE").ok().and_then(|v| v.parse().ok()) {
         // BENCH_PROBE_RATE_LIMIT: `headers` or `429` runs it against section
         // 3's rate limit.
@@ -855,6 +870,8 @@ fn main() -> Result<()> {
     let cold = coldstart::measure(&ctx.engine, &wasm, &scratch, reps.max(5))?;
     eprintln!("CPU per event");
     let event_costs = coldstart::event_costs(&ctx.engine, &ctx.component, 200)?;
+    eprintln!("CPU per event by logging setting");
+    let logging_costs = coldstart::logging_costs(&ctx.engine, &ctx.component, 200)?;
 
     // 5. Size.
     let size = std::fs::metadata(&wasm)?.len();
@@ -1268,6 +1285,29 @@ fn main() -> Result<()> {
             "| {} | {} | {} | {} | {} |",
             cost.what,
             cost.gitbook_requests,
+            cost.events,
+            cost.cpu_ms.map_or("n/a".into(), duration),
+            duration(cost.wall_ms)
+        )?;
+    }
+
+    writeln!(w, "\n### Logging cost per webhook event\n")?;
+    writeln!(
+        w,
+        "The one-invite event above, measured the same way at each logging setting (`GITBOOK_LOG`, \
+         `GITBOOK_LOG_EMAILS`; see docs/operations.md). The guest's stderr is captured in memory by the host, \
+         so writing the lines is included; shipping them is the log collector's cost. The four settings run \
+         twice in turn and the second round is kept.\n"
+    )?;
+    writeln!(w, "| logging | lines per event | log bytes per event | events | host CPU per event | wall per event |")?;
+    writeln!(w, "|---|---|---|---|---|---|")?;
+    for cost in &logging_costs {
+        writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} |",
+            cost.setting,
+            cost.lines,
+            cost.log_bytes,
             cost.events,
             cost.cpu_ms.map_or("n/a".into(), duration),
             duration(cost.wall_ms)
