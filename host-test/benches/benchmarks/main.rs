@@ -1363,11 +1363,24 @@ fn main() -> Result<()> {
     }
 
     let out = std::env::var("BENCH_OUT").map(PathBuf::from).unwrap_or_else(|_| workspace.join("BENCHMARKS.md"));
+    // The "Directory sources" section is written by its own bench
+    // (`--bench sources`): keep it as it stands rather than drop it.
+    let previous = std::fs::read_to_string(&out).unwrap_or_default();
+    if let (Some(start), Some(end)) = (previous.find(SOURCES_BEGIN), previous.find(SOURCES_END)) {
+        if start < end {
+            md.push('\n');
+            md.push_str(&previous[start..end + SOURCES_END.len()]);
+        }
+    }
     std::fs::write(&out, &md)?;
     println!("{md}");
     eprintln!("wrote {} in {} s", out.display(), started.elapsed().as_secs());
     Ok(())
 }
+
+/// The markers around the section `cargo bench --bench sources` writes.
+const SOURCES_BEGIN: &str = "<!-- sources:begin -->";
+const SOURCES_END: &str = "<!-- sources:end -->\n";
 
 /// Section 6: the release candidates side by side.
 fn write_release(w: &mut String, rows: &[release::Row], lat_ms: f64, reps: usize) -> Result<()> {
