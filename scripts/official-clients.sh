@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Runs an official client library against a directory stand-in, so the
-# stand-ins are known to speak the real API: Google's
-# google-api-python-client (built from the admin directory_v1 discovery
-# document it ships) with google-auth's service-account credentials.
-# Installs them into a virtualenv under target/ (a few MB from PyPI).
+# Runs an official client library of each directory against its stand-in,
+# so the stand-ins are known to speak the real API:
+# - Google: google-api-python-client (built from the admin directory_v1
+#   discovery document it ships) with google-auth's service-account
+#   credentials, in a virtualenv under target/ (a few MB from PyPI);
+# - Microsoft Graph: @microsoft/microsoft-graph-client, and the stand-in's
+#   user and group JSON checked by `tsc` against
+#   @microsoft/microsoft-graph-types, from npm into target/.
+# Versions are pinned so that a new release cannot change what CI checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,9 +18,35 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
     "google-api-python-client>=2.100,<3" "google-auth>=2.20,<3"
 
+npm_dir=target/official-clients-npm
+mkdir -p "$npm_dir/capture"
+[ -f "$npm_dir/package.json" ] || echo '{"private": true}' >"$npm_dir/package.json"
+(cd "$npm_dir" && npm install --no-audit --no-fund --silent \
+    @microsoft/microsoft-graph-client@3.0.7 @microsoft/microsoft-graph-types@2.40.0 typescript@5.6.3)
+
 cargo build --quiet -p host-test --bin host-test
-coproc STANDIN { exec target/debug/host-test directory-standin google --users 25 --groups 2; }
-read -r url <&"${STANDIN[0]}"
-"$venv/bin/python" examples/directories/google_client.py "$url" src/sources/testdata/TEST-ONLY-service-account-key.pem
-eval "exec ${STANDIN[1]}>&-"
-wait "$STANDIN_PID"
+
+# run_against API CLIENT-COMMAND...: start API's stand-in (25 users in 2
+# groups), run the client with its URL as the first argument, stop it.
+run_against() {
+    local api=$1
+    shift
+    coproc STANDIN { exec target/debug/host-test directory-standin "$api" --users 25 --groups 2; }
+    local url
+    read -r url <&"${STANDIN[0]}"
+    local status=0
+    "$@" "$url" || status=$?
+    eval "exec ${STANDIN[1]}>&-"
+    wait "$STANDIN_PID"
+    return "$status"
+}
+
+google() { "$venv/bin/python" examples/directories/google_client.py "$1" src/sources/testdata/TEST-ONLY-service-account-key.pem; }
+graph() { NODE_PATH="$npm_dir/node_modules" node examples/directories/graph_client.cjs "$1" "$npm_dir/capture"; }
+
+run_against google google
+run_against entra graph
+# The captured users and group, as object literals typed User[] and Group[]:
+# a field Graph's published types do not have fails the check.
+(cd "$npm_dir" && node_modules/.bin/tsc --noEmit --strict --moduleResolution node capture/graph-responses.ts)
+echo "microsoft-graph-types: the stand-in's users and groups type-check"
