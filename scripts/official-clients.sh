@@ -6,7 +6,8 @@
 #   credentials, in a virtualenv under target/ (a few MB from PyPI);
 # - Microsoft Graph: @microsoft/microsoft-graph-client, and the stand-in's
 #   user and group JSON checked by `tsc` against
-#   @microsoft/microsoft-graph-types, from npm into target/.
+#   @microsoft/microsoft-graph-types, from npm into target/;
+# - Okta: okta-sdk-python (the `okta` package), in the same virtualenv.
 # Versions are pinned so that a new release cannot change what CI checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +16,10 @@ venv=target/official-clients-venv
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "google-api-python-client>=2.100,<3" "google-auth>=2.20,<3"
+# `python -m pip`, not bin/pip: a venv copied from elsewhere keeps its
+# scripts' old interpreter path.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "google-api-python-client>=2.100,<3" "google-auth>=2.20,<3" "okta==2.9.13"
 
 npm_dir=target/official-clients-npm
 mkdir -p "$npm_dir/capture"
@@ -42,10 +45,12 @@ run_against() {
 }
 
 google() { "$venv/bin/python" examples/directories/google_client.py "$1" src/sources/testdata/TEST-ONLY-service-account-key.pem; }
+okta() { "$venv/bin/python" examples/directories/okta_client.py "$1"; }
 graph() { NODE_PATH="$npm_dir/node_modules" node examples/directories/graph_client.cjs "$1" "$npm_dir/capture"; }
 
 run_against google google
 run_against entra graph
+run_against okta okta
 # The captured users and group, as object literals typed User[] and Group[]:
 # a field Graph's published types do not have fails the check.
 (cd "$npm_dir" && node_modules/.bin/tsc --noEmit --strict --moduleResolution node capture/graph-responses.ts)
