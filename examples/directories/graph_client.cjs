@@ -45,7 +45,9 @@ async function token() {
   return body.access_token;
 }
 
-const authProvider = { getAccessToken: token };
+// One token for the whole read, as the component keeps it until it expires.
+let cached;
+const authProvider = { getAccessToken: () => (cached ??= token()) };
 class BearerOverHttp {
   async execute(context) {
     context.options.headers = { ...context.options.headers, Authorization: `Bearer ${await authProvider.getAccessToken()}` };
