@@ -421,3 +421,35 @@ fn org_with_token() -> Org {
     org.token = common::TOKEN.into();
     org
 }
+
+/// Okta answers a collection with or without a trailing slash, and its own
+/// SDK (okta-sdk-python, run by scripts/official-clients.sh) asks for
+/// `/api/v1/users/`: the stand-in answers both the same way.
+#[test]
+fn okta_stand_in_answers_a_collection_with_a_trailing_slash() {
+    use std::io::{Read, Write};
+    let standin = DirectoryStandIn::start(Api::Okta, Directory::generated(3, 1), credentials()).unwrap();
+    let authority = standin.base_url().trim_start_matches("http://").to_owned();
+    let get = |target: &str| {
+        let mut stream = std::net::TcpStream::connect(&authority).unwrap();
+        stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        write!(
+            stream,
+            "GET {target} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: SSWS {OKTA_TOKEN}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        (head.lines().next().unwrap().to_owned(), body.to_owned())
+    };
+    let (status, body) = get("/api/v1/users/?filter=status+eq+%22ACTIVE%22&limit=10");
+    assert!(status.contains(" 200 "), "{status}: {body}");
+    let (plain_status, plain_body) = get("/api/v1/users?filter=status%20eq%20%22ACTIVE%22&limit=10");
+    assert!(plain_status.contains(" 200 "), "{plain_status}");
+    let users: Value = serde_json::from_str(body.trim()).unwrap();
+    let plain: Value = serde_json::from_str(plain_body.trim()).unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 3);
+    assert_eq!(users, plain);
+    assert_eq!(standin.requests().len(), 2);
+}

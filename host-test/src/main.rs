@@ -47,13 +47,15 @@ fn main() {
     }
 }
 
-/// `directory-standin google|entra|okta [--users N] [--groups N]`: a
+/// `directory-standin google|entra|okta [--users N] [--groups N]
+/// [--throttle-nth N]`: a
 /// directory's stand-in with the test credentials (tests/sources.rs and
 /// scripts/official-clients.sh use the same), `N` generated users in
 /// groups `group-001`…; prints its URL, serves until stdin closes, then
-/// reports the number of requests it answered on stderr.
+/// reports the number of requests it answered on stderr. With
+/// `--throttle-nth N` the Nth API request is throttled the API's way.
 fn directory_standin(args: &[String]) -> Result<()> {
-    use host_test::directories::{Api, Credentials, Directory, DirectoryStandIn};
+    use host_test::directories::{Api, Credentials, DirFault, Directory, DirectoryStandIn};
     let api = match args.first().map(String::as_str) {
         Some("google") => Api::Google,
         Some("entra") => Api::Entra,
@@ -61,12 +63,14 @@ fn directory_standin(args: &[String]) -> Result<()> {
         _ => bail!("directory-standin takes google, entra or okta\n{USAGE}"),
     };
     let (mut users, mut groups) = (25usize, 2usize);
+    let mut throttle = None;
     let mut rest = args[1..].iter();
     while let Some(flag) = rest.next() {
         let value = rest.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--users" => users = value.parse().context("--users takes a number")?,
             "--groups" => groups = value.parse().context("--groups takes a number")?,
+            "--throttle-nth" => throttle = Some(value.parse().context("--throttle-nth takes a number")?),
             other => bail!("unknown option {other}"),
         }
     }
@@ -80,6 +84,9 @@ fn directory_standin(args: &[String]) -> Result<()> {
         okta_token: "00okta_test_token".into(),
     };
     let standin = DirectoryStandIn::start(api, Directory::generated(users, groups), credentials)?;
+    if let Some(n) = throttle {
+        standin.inject(DirFault::ThrottleNth { n });
+    }
     println!("{}", standin.base_url());
     std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink()).context("reading standard input")?;
     eprintln!("directory stand-in: {} requests answered", standin.requests().len());

@@ -118,7 +118,9 @@ fn route(state: &mut State, request: &Incoming) -> Outgoing {
     if request.method != "GET" {
         return error(405, "E0000022", "The endpoint does not support the provided HTTP method");
     }
-    let path = request.path.as_str();
+    // Okta answers a collection with or without a trailing slash, and its
+    // own SDK (okta-sdk-python) asks for `/api/v1/users/`.
+    let path = request.path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(&request.path);
     if path == "/api/v1/users" {
         let query = match strict_query(
             request.query.as_deref(),
