@@ -41,6 +41,12 @@ impl<'s, I: Io> Client<'s, I> {
         self.link.horizon = Some(self.link.horizon.map_or(at, |h| h.min(at)));
     }
 
+    /// The limit [`Client::limit_until`] set, if any: what other work the
+    /// same incoming request does (a directory read) is bounded by it too.
+    pub fn horizon(&self) -> Option<std::time::Duration> {
+        self.link.horizon
+    }
+
     /// Whether [`Client::limit_until`]'s limit has passed: no request
     /// would be sent now.
     pub fn out_of_time(&mut self) -> bool {

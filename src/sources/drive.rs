@@ -36,13 +36,22 @@ struct InFlight {
     attempts: u32,
 }
 
-/// Reads the directory: every user and the members of `groups`.
+/// Reads the directory: every user and the members of `groups`. With a
+/// `horizon` (an incoming route's budget, as [`crate::gitbook::Client::limit_until`]
+/// sets for GitBook), no request runs or starts past it: the read then fails
+/// as `deadline-exceeded`, which plans nothing.
 pub fn read<I: Io>(
     io: &mut I,
     settings: &Settings,
     api: &dyn DirectoryApi,
     groups: impl IntoIterator<Item = String>,
+    horizon: Option<Duration>,
 ) -> (Result<DirectoryRead, Error>, DriveStats) {
+    // Each request's deadline: its operation's, cut at the horizon.
+    let deadline_of = |started: Duration| {
+        let own = started.saturating_add(settings.retry.deadline);
+        horizon.map_or(own, |h| own.min(h))
+    };
     let mut walk = Walk::new(api, groups);
     let mut stats = DriveStats::default();
     let cap = settings.concurrency.get() as usize;
@@ -53,6 +62,43 @@ pub fn read<I: Io>(
     let mut hold_until = Duration::ZERO;
     loop {
         let now = io.monotonic();
+        if horizon.is_some_and(|h| now >= h) {
+            // Out of time: nothing more is sent and nothing more awaited.
+            // What is in flight is abandoned; waiting repeats and whatever
+            // the walk would ask next fail unsent; the read then fails.
+            let out_of_time = |operation, attempts, sent: bool| {
+                let message = if sent {
+                    "no answer before the time budget for this read ran out; abandoned"
+                } else {
+                    "not sent: the time budget for this read ran out"
+                };
+                Error::Api(
+                    FailureKind::DeadlineExceeded,
+                    ApiFailure {
+                        operation,
+                        status: None,
+                        message: message.into(),
+                        attempts,
+                        elapsed_ms: 0,
+                        retry_after_ms: None,
+                        effect_unknown: false,
+                    },
+                )
+            };
+            let tickets: Vec<Ticket> = in_flight.keys().copied().collect();
+            for ticket in tickets {
+                io.abandon(ticket);
+                let flight = in_flight.remove(&ticket).expect("in flight");
+                walk.land(flight.flight.job, Err(out_of_time(flight.flight.operation, flight.attempts, true)));
+            }
+            for (_, repeat) in backoff.drain(..) {
+                walk.land(repeat.flight.job, Err(out_of_time(repeat.flight.operation, repeat.attempts, false)));
+            }
+            while let Some(flight) = walk.next(io.unix_time()) {
+                walk.land(flight.job, Err(out_of_time(flight.operation, 0, false)));
+            }
+            return (walk.finish(), stats);
+        }
         // Repeats that are due, then new requests, while there is room.
         while in_flight.len() < cap && now >= hold_until {
             let due = backoff.iter().position(|(at, _)| *at <= now);
@@ -67,10 +113,9 @@ pub fn read<I: Io>(
                     None => break,
                 },
             };
-            let remaining = settings.retry.deadline.saturating_sub(now.saturating_sub(started));
+            let remaining = deadline_of(started).saturating_sub(now);
             let timeouts = settings.timeouts.capped_at(remaining.max(Duration::from_millis(1)));
-            let limits =
-                Limits { timeouts, max_body: settings.max_response_bytes, deadline: started + settings.retry.deadline };
+            let limits = Limits { timeouts, max_body: settings.max_response_bytes, deadline: deadline_of(started) };
             let ticket = io.start(&flight.request, &limits);
             stats.requests += 1;
             in_flight.insert(ticket, InFlight { flight, started, attempts: attempts + 1 });
@@ -80,7 +125,7 @@ pub fn read<I: Io>(
         }
         // A request still unanswered at its deadline is abandoned and fails.
         let overdue: Vec<Ticket> =
-            in_flight.iter().filter(|(_, f)| now >= f.started + settings.retry.deadline).map(|(t, _)| *t).collect();
+            in_flight.iter().filter(|(_, f)| now >= deadline_of(f.started)).map(|(t, _)| *t).collect();
         for ticket in overdue {
             io.abandon(ticket);
             let flight = in_flight.remove(&ticket).expect("in flight");
@@ -99,11 +144,15 @@ pub fn read<I: Io>(
             walk.land(flight.flight.job, Err(error));
         }
         let mut timer = backoff.iter().map(|(at, _)| *at).min();
-        if let Some(deadline) = in_flight.values().map(|f| f.started + settings.retry.deadline).min() {
+        if let Some(deadline) = in_flight.values().map(|f| deadline_of(f.started)).min() {
             timer = Some(timer.map_or(deadline, |t| t.min(deadline)));
         }
         if hold_until > now {
             timer = Some(timer.map_or(hold_until, |t| t.max(hold_until)));
+        }
+        // Nothing waits past the horizon: at it, the read ends.
+        if let Some(h) = horizon.filter(|_| timer.is_some() || !in_flight.is_empty()) {
+            timer = Some(timer.map_or(h, |t| t.min(h)));
         }
         if in_flight.is_empty() && timer.is_none() {
             // Nothing in flight, nothing waiting and the walk plans nothing:

@@ -66,7 +66,19 @@ pub fn read_snapshot<I: Io>(
     source: &Source,
     rules: Rules,
 ) -> Result<SourceRead, Error> {
-    let (read, drive) = drive::read(io, settings, source.api(), rule_groups(&rules));
+    read_snapshot_until(io, settings, source, rules, None)
+}
+
+/// [`read_snapshot`], with nothing sent or awaited past `horizon` (the
+/// monotonic end of an incoming route's budget).
+pub fn read_snapshot_until<I: Io>(
+    io: &mut I,
+    settings: &Settings,
+    source: &Source,
+    rules: Rules,
+    horizon: Option<std::time::Duration>,
+) -> Result<SourceRead, Error> {
+    let (read, drive) = drive::read(io, settings, source.api(), rule_groups(&rules), horizon);
     let read = read?;
     Ok(SourceRead { snapshot: Snapshot { users: read.users, rules }, stats: read.stats, drive })
 }
@@ -102,7 +114,8 @@ pub fn plan_from_source<I: Io>(
     options: &crate::sync::reconcile::Options,
 ) -> Result<(crate::sync::reconcile::Plan, bool), Error> {
     let settings = client.settings();
-    let read = read_snapshot(client.io(), settings, source, rules)?;
+    let horizon = client.horizon();
+    let read = read_snapshot_until(client.io(), settings, source, rules, horizon)?;
     plan_read(client, &read, options)
 }
 

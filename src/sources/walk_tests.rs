@@ -251,3 +251,28 @@ fn every_source_names_itself_in_its_operations() {
         assert!(failure.operation.starts_with(name), "{error}");
     }
 }
+
+/// `/reconcile?source=…` gives the read the route's budget: a directory
+/// that answers slowly is abandoned at it, nothing else is sent, and the
+/// read fails (so nothing is planned, let alone removed).
+#[test]
+fn a_read_stops_at_its_horizon_abandoning_what_is_in_flight_and_sending_nothing_more() {
+    let source = Source::Okta(okta("https://o.test"));
+    let mut io = ScriptedIo::new([
+        with_header(
+            json(200, r#"[{"id":"u1","status":"ACTIVE","profile":{"email":"ann@acme.com"}}]"#),
+            "link",
+            r#"<https://o.test/api/v1/users?after=u1&limit=200>; rel="next""#,
+        ),
+        json(200, "[]"),
+    ]);
+    // The first page takes 1 s, the second would take 10 s; the budget is 3 s.
+    io.delays = [Duration::from_secs(1), Duration::from_secs(10)].into();
+    io.deadline = Duration::from_secs(3);
+    let horizon = Some(Duration::from_secs(3));
+    let error = super::read_snapshot_until(&mut &mut io, &serial(), &source, Rules::default(), horizon).unwrap_err();
+    assert_eq!(error.kind(), Some(FailureKind::DeadlineExceeded), "{error}");
+    assert_eq!(io.now, Duration::from_secs(3), "ended at the horizon, not when the slow page would have come");
+    assert_eq!((io.sent.len(), io.abandoned.as_slice()), (2, &[1][..]), "the second page abandoned, nothing more sent");
+    assert!(io.deadlines.iter().all(|d| *d <= Duration::from_secs(3)), "{:?}", io.deadlines);
+}
