@@ -128,6 +128,7 @@ fn strings(invocation: &Invocation) -> Vec<&String> {
             all.push(rules);
             all.extend(key_file);
         }
+        Command::LogHash { email } => all.push(email),
     }
     all
 }
@@ -182,6 +183,7 @@ fn canonical(invocation: &Invocation) -> (Vec<Opt>, Vec<String>) {
         Command::Find { email } => operand(&["members", "find", email]),
         Command::SetRole { user_id, role } => operand(&["members", "set-role", user_id, role_or_guest_name(*role)]),
         Command::SetSso { user_id } => operand(&["members", "set-sso", user_id]),
+        Command::LogHash { email } => operand(&["log-hash", email]),
         Command::Apply { source, role, sso } => {
             operand(&["apply"]);
             if let Source::File(path) = source {
@@ -248,6 +250,9 @@ fn canonical(invocation: &Invocation) -> (Vec<Opt>, Vec<String>) {
     }
     if let Some(timeout) = o.timeout {
         opt("--timeout", &seconds(timeout));
+    }
+    if o.log_json {
+        opt("--log", "json");
     }
     opts.extend(flags.into_iter().map(|flag| (flag, None)));
     (opts, operands)
