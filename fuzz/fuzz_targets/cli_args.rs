@@ -251,6 +251,9 @@ fn canonical(invocation: &Invocation) -> (Vec<Opt>, Vec<String>) {
     if let Some(timeout) = o.timeout {
         opt("--timeout", &seconds(timeout));
     }
+    if let Some(concurrency) = o.concurrency {
+        opt("--concurrency", &concurrency.to_string());
+    }
     if o.log_json {
         opt("--log", "json");
     }
